@@ -1,0 +1,232 @@
+"""Settings: embedded defaults < TOML file < secret files < MAILROOM_* environment.
+
+Every option is documented in ``config.example.toml``. Loading opens no
+connections; a bad setting fails at start with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_PATH = Path("mailroom.toml")
+ENV_PREFIX = "MAILROOM_"
+SECRETS_DIR_ENV = "MAILROOM_SECRETS_DIR"
+_SECRET_WORDS = ("password", "token", "secret")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid. ``str()`` is one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    root: Path = Path("storage")
+    max_message_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""  # empty: SQLite at <storage.root>/mailroom.db
+
+
+class IdSettings(_Section):
+    prefix: str = Field(default="CMP", pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    digits: int = Field(default=6, ge=4, le=10)
+
+
+class ImapSecurity(StrEnum):
+    TLS = "tls"  # implicit TLS, usually port 993
+    STARTTLS = "starttls"  # plain connect then STARTTLS, usually port 143
+    NONE = "none"  # cleartext; refused unless the host is a loopback address
+
+
+class ImapAuth(StrEnum):
+    PASSWORD = "password"
+    XOAUTH2 = "xoauth2"
+
+
+class MailboxAction(StrEnum):
+    MOVE = "move"
+    FLAG = "flag"
+    NONE = "none"
+
+
+class ImapSettings(_Section):
+    host: str = ""  # empty: the IMAP source is off
+    port: int = Field(default=993, gt=0, lt=65536)
+    security: ImapSecurity = ImapSecurity.TLS
+    ca_file: Path | None = None
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    password_file: Path | None = None
+    auth: ImapAuth = ImapAuth.PASSWORD
+    oauth2_token_command: list[str] = Field(default_factory=list)
+    account: str = ""  # ledger name; default username@host
+    folder: str = "INBOX"
+    action: MailboxAction = MailboxAction.MOVE
+    processed_folder: str = "Processed"
+    flag: str = "$MailroomFiled"
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    connect_timeout: float = Field(default=15.0, gt=0)
+    read_timeout: float = Field(default=120.0, gt=0)
+    idle: bool = True
+    idle_renew_seconds: float = Field(default=540.0, gt=0, le=1740)
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    reconnect_backoff_max_seconds: float = Field(default=300.0, gt=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    @property
+    def ledger_account(self) -> str:
+        return self.account or f"{self.username}@{self.host}"
+
+    @model_validator(mode="after")
+    def _check_security(self) -> ImapSettings:
+        if not self.host:
+            return self
+        if not self.username:
+            raise ValueError("username is required when host is set")
+        if self.security is ImapSecurity.NONE and not _is_loopback(self.host):
+            raise ValueError("security 'none' is allowed only for a loopback host")
+        if self.auth is ImapAuth.XOAUTH2 and not self.oauth2_token_command:
+            raise ValueError("auth 'xoauth2' needs oauth2_token_command")
+        if self.action is MailboxAction.MOVE and not self.processed_folder:
+            raise ValueError("action 'move' needs processed_folder")
+        return self
+
+    def resolved_password(self) -> str:
+        """The password, from ``password`` or else the first line of ``password_file``."""
+        if self.password.get_secret_value():
+            return self.password.get_secret_value()
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"imap.password_file: cannot read {self.password_file}: {exc.strerror}") from None
+        return ""
+
+
+class MaildirSettings(_Section):
+    # A Maildir (cur/new) or a folder of .eml files read by `mailroom run`;
+    # empty: off. The embedded default reads the bundled demo mailbox.
+    path: Path | None = Path("examples/mailbox")
+
+
+class ClassifySettings(_Section):
+    own_addresses: list[str] = Field(default_factory=list)
+    mp_domains: list[str] = Field(default_factory=lambda: ["parliament.uk"])
+    councillor_domains: list[str] = Field(default_factory=list)
+
+
+class WorkerSettings(_Section):
+    progress: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        secrets_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    storage: StorageSettings = StorageSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    ids: IdSettings = IdSettings()
+    imap: ImapSettings = ImapSettings()
+    maildir: MaildirSettings = MaildirSettings()
+    classify: ClassifySettings = ClassifySettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier wins: explicit values, environment, secret files, TOML file.
+        return (
+            init_settings,
+            env_settings,
+            NestedSecretsSettingsSource(file_secret_settings),
+            TomlConfigSettingsSource(settings_cls),
+        )
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.storage.root / 'mailroom.db'}"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load settings. ``path=None`` means ./mailroom.toml if present, else the embedded defaults.
+
+    Raises ConfigError with one line naming the file, the key and the problem.
+    """
+    if path is None:
+        path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+    elif not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    where = str(path) if path is not None else "embedded defaults"
+    if path is not None:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config error in {where}: not valid TOML: {exc}") from None
+    secrets_dir = os.environ.get(SECRETS_DIR_ENV)
+    if secrets_dir and not Path(secrets_dir).is_dir():
+        raise ConfigError(f"{SECRETS_DIR_ENV}: not a directory: {secrets_dir}")
+    # A subclass binds this call's file and secrets dir without global state.
+    bound = type(
+        "BoundSettings",
+        (Settings,),
+        {
+            "model_config": SettingsConfigDict(
+                **{**Settings.model_config, "toml_file": path, "secrets_dir": secrets_dir}  # type: ignore[typeddict-item]
+            )
+        },
+    )
+    try:
+        settings: Settings = bound()
+    except ValidationError as exc:
+        raise ConfigError(f"config error in {where}: {_first_error(exc)}") from None
+    return settings
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "(root)"
+    message = err["msg"].removeprefix("Value error, ")
+    secret = any(word in key for word in _SECRET_WORDS)
+    if "input" in err and not secret and err["type"] != "missing" and not isinstance(err["input"], dict):
+        message += f" (got {err['input']!r})"
+    more = len(exc.errors()) - 1
+    return f"{key}: {message}" + (f" (and {more} more)" if more else "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
