@@ -11,7 +11,16 @@ import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -118,7 +127,9 @@ class ImapSettings(_Section):
             try:
                 return self.password_file.read_text(encoding="utf-8").strip("\r\n")
             except OSError as exc:
-                raise ConfigError(f"imap.password_file: cannot read {self.password_file}: {exc.strerror}") from None
+                raise ConfigError(
+                    f"imap.password_file: cannot read {self.password_file}: {exc.strerror}"
+                ) from None
         return ""
 
 
@@ -126,6 +137,11 @@ class MaildirSettings(_Section):
     # A Maildir (cur/new) or a folder of .eml files read by `mailroom run`;
     # empty: off. The embedded default reads the bundled demo mailbox.
     path: Path | None = Path("examples/mailbox")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class ClassifySettings(_Section):
@@ -201,7 +217,7 @@ def load_settings(path: Path | None = None) -> Settings:
         (Settings,),
         {
             "model_config": SettingsConfigDict(
-                **{**Settings.model_config, "toml_file": path, "secrets_dir": secrets_dir}  # type: ignore[typeddict-item]
+                **{**Settings.model_config, "toml_file": path, "secrets_dir": secrets_dir}
             )
         },
     )

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Runs the worker once on the embedded defaults: SQLite and files under storage/,
+# reading the bundled sample mailbox in examples/mailbox.
+demo: $(STAMP)
+	$(BIN)/mailroom run --once
+	$(BIN)/mailroom cases list
+
+# Real components the tests start themselves: Dovecot (IMAP) from Debian.
+system-deps:
+	@command -v dovecot >/dev/null 2>&1 || { \
+	  echo "installing dovecot-imapd (IMAP server the tests start on loopback)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check mailroom tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m bench.ingest_throughput
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,359 @@
+"""Command line: parses arguments, builds Services, calls one use case, prints.
+
+Every command takes ``--config PATH`` (default ./mailroom.toml, else the
+embedded defaults). Errors print one line to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mailroom.clock import LONDON
+from mailroom.config import ConfigError, load_settings
+from mailroom.domain.models import Channel
+from mailroom.ingest.source import MailSource, SourceError
+from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
+from mailroom.services import Services, build_services, file_source
+from mailroom.triage import Resolution, TriageError, resolve
+from mailroom.views import complaint_detail, complaint_summary, mail_view
+from mailroom.worker import RunReport, run_once
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Complaints back office (Housing Ombudsman Code)."
+)
+mail_app = typer.Typer(no_args_is_help=True, help="Ingested mail.")
+cases_app = typer.Typer(no_args_is_help=True, help="Complaints.")
+triage_app = typer.Typer(no_args_is_help=True, help="Mail the rules could not place.")
+quarantine_app = typer.Typer(no_args_is_help=True, help="Mail that could not be ingested.")
+app.add_typer(mail_app, name="mail")
+app.add_typer(cases_app, name="cases")
+app.add_typer(triage_app, name="triage")
+app.add_typer(quarantine_app, name="quarantine")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (default ./mailroom.toml, else embedded defaults)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/cli.md).")]
+
+USER_ERRORS = (ConfigError, SourceError, IntakeError, TriageError)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except USER_ERRORS as exc:
+        err.print(f"mailroom: {exc}", markup=False, highlight=False)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@contextmanager
+def _services(config: Path | None) -> Iterator[Services]:
+    services = build_services(load_settings(config))
+    try:
+        yield services
+    finally:
+        services.store.engine.dispose()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+# -- run / ingest -----------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass over the sources, then exit.")] = False,
+) -> None:
+    """Read the configured mailbox(es): log, file and acknowledge every new mail."""
+    with _services(config) as services:
+        sources = services.sources()
+        if not sources:
+            raise ConfigError("no mail source configured: set imap.host or maildir.path")
+        try:
+            if once:
+                _print_report(_run_with_progress(services, sources))
+                return
+            _serve(services, sources)
+        finally:
+            for source in sources:
+                source.close()
+
+
+def _serve(services: Services, sources: list[MailSource]) -> None:
+    """Run until SIGTERM/SIGINT: a pass, then wait for IDLE news or the poll interval."""
+    stopping = False
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    interval = services.settings.imap.poll_interval_seconds
+    while not stopping:
+        report = run_once(services, sources)
+        if report.seen:
+            err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
+        if not stopping:
+            sources[0].wait_for_new_mail(interval)  # the first source is IMAP when configured
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Maildirs, folders of .eml files, or .eml files.")],
+    config: ConfigOption = None,
+) -> None:
+    """Ingest mail from files (migrating an old mailbox, scanned post saved as .eml)."""
+    for path in paths:
+        if not path.exists():
+            raise IntakeError(f"no such file or folder: {path}")
+    with _services(config) as services:
+        _print_report(_run_with_progress(services, [file_source(paths)]))
+
+
+def _run_with_progress(services: Services, sources: list[MailSource]) -> RunReport:
+    if not services.settings.worker.progress or not err.is_terminal:
+        return run_once(services, sources)
+    columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("ingest", total=None)
+        return run_once(services, sources, progress=lambda n: bar.advance(task, n))
+
+
+def _print_report(report: RunReport) -> None:
+    table = Table(title=f"{report.seen} mail(s) ingested", title_justify="left")
+    for column in ("mail", "outcome", "complaint", "from", "subject", "reason"):
+        table.add_column(column, overflow="fold")
+    for item in report.logged:
+        table.add_row(
+            str(item.mail_id),
+            item.outcome.value,
+            item.complaint_id or "",
+            item.sender,
+            item.subject[:60],
+            item.reason[:80],
+        )
+    out.print(table)
+    if report.resighted:
+        out.print(f"{report.resighted} mail(s) already recorded under an older UIDVALIDITY: not logged again")
+
+
+# -- mail ------------------------------------------------------------------------------------
+
+
+@mail_app.command("list")
+def mail_list(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    outcome: Annotated[str | None, typer.Option(help="Only this outcome.")] = None,
+) -> None:
+    """Every ingested mail and what became of it."""
+    with _services(config) as services, services.store.transaction() as repo:
+        views = [mail_view(mail) for mail in repo.list_mails(outcome=outcome)]
+    _print_mails(views, as_json, "Ingested mail")
+
+
+def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        _print_json(views)
+        return
+    table = Table(title=title, title_justify="left")
+    for column in ("id", "received", "outcome", "complaint", "from", "subject", "reason"):
+        table.add_column(column, overflow="fold")
+    for view in views:
+        table.add_row(
+            str(view["id"]),
+            view["received_at"][:16],
+            view["outcome"],
+            view["complaint_id"] or "",
+            view["from"] or "",
+            view["subject"][:50],
+            view["reason"][:70],
+        )
+    out.print(table)
+
+
+# -- cases -----------------------------------------------------------------------------------
+
+
+@cases_app.command("list")
+def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Every complaint."""
+    with _services(config) as services, services.store.transaction() as repo:
+        views = [complaint_summary(c) for c in repo.list_complaints()]
+    if as_json:
+        _print_json(views)
+        return
+    table = Table(title="Complaints", title_justify="left")
+    for column in ("id", "received", "stage", "status", "channel", "complainant", "subject", "flags"):
+        table.add_column(column, overflow="fold")
+    for v in views:
+        table.add_row(
+            v["id"],
+            v["received_at"][:16],
+            str(v["stage"]),
+            v["status"],
+            v["channel"],
+            v["complainant"]["name"] or v["complainant"]["email"] or "",
+            v["subject"][:50],
+            ",".join(v["flags"]),
+        )
+    out.print(table)
+
+
+@cases_app.command("show")
+def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """One complaint with its documents and audit trail."""
+    with _services(config) as services, services.store.transaction() as repo:
+        complaint = repo.get_complaint(complaint_id.upper())
+        if complaint is None:
+            raise IntakeError(f"no complaint {complaint_id}")
+        view = complaint_detail(repo, complaint)
+    if as_json:
+        _print_json(view)
+        return
+    out.print(
+        f"[bold]{view['id']}[/] stage {view['stage']} {view['status']} ({view['channel']}), "
+        f"received {view['received_at']}"
+    )
+    out.print(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
+    for document in view["documents"]:
+        out.print(
+            f"  {document['kind']:14} {document['path']}  sha256={document['sha256'][:16]}…", markup=False
+        )
+    for event in view["events"]:
+        out.print(f"  {event['at'][:19]} {event['kind']}: {event['detail']}", markup=False)
+
+
+@cases_app.command("new")
+def cases_new(
+    channel: Annotated[Channel, typer.Option(help="How the complaint was made.")],
+    name: Annotated[str, typer.Option(help="Complainant's name.")],
+    received: Annotated[
+        str, typer.Option("--received", help="When it was received, UK time: 2026-11-20T14:05.")
+    ],
+    subject: Annotated[str, typer.Option(help="One line saying what it is about.")],
+    description: Annotated[str, typer.Option(help="The complaint in the resident's words, as noted.")] = "",
+    email: Annotated[str, typer.Option(help="Complainant's email, if any.")] = "",
+    document: Annotated[list[Path] | None, typer.Option(help="A scan or note to file (repeatable).")] = None,
+    logged_by: Annotated[str, typer.Option(help="Who is logging it.")] = "",
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Log a complaint made by phone, letter, in person or on social media."""
+    received_at = _parse_uk_time(received)
+    with _services(config) as services:
+        request = OtherChannelComplaint(
+            channel, received_at, name, email, subject, description, tuple(document or ()), logged_by
+        )
+        complaint_id = log_complaint(services, request)
+    if as_json:
+        _print_json({"id": complaint_id})
+    else:
+        out.print(f"logged {complaint_id}")
+
+
+def _parse_uk_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise IntakeError(f"--received: not a date or date-time: {text!r} (use 2026-11-20T14:05)") from None
+    return value.replace(tzinfo=LONDON) if value.tzinfo is None else value
+
+
+# -- triage ----------------------------------------------------------------------------------
+
+
+@triage_app.command("list")
+def triage_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Open triage items, with the rule's reason."""
+    with _services(config) as services, services.store.transaction() as repo:
+        views = [mail_view(mail) for mail in repo.list_mails(open_triage_only=True)]
+    _print_mails(views, as_json, "Triage")
+
+
+@triage_app.command("resolve")
+def triage_resolve(
+    mail_id: int,
+    attach_to: Annotated[str | None, typer.Option("--attach-to", help="File it on this complaint.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Log it as a new complaint.")] = False,
+    not_a_complaint: Annotated[
+        bool, typer.Option("--not-a-complaint", help="File it, never answer it.")
+    ] = False,
+    add_party: Annotated[
+        bool, typer.Option("--add-party", help="With --attach-to: sender may reply.")
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why (kept on the audit trail).")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Decide one triage item."""
+    chosen = [
+        r
+        for r, on in (
+            (Resolution.ATTACH, attach_to is not None),
+            (Resolution.NEW, new),
+            (Resolution.NOT_A_COMPLAINT, not_a_complaint),
+        )
+        if on
+    ]
+    if len(chosen) != 1:
+        raise TriageError("choose exactly one of --attach-to ID, --new, --not-a-complaint")
+    with _services(config) as services:
+        complaint_id = resolve(
+            services, mail_id, chosen[0], attach_to.upper() if attach_to else None, note, add_party
+        )
+    out.print(f"mail {mail_id}: {chosen[0].value}" + (f" → {complaint_id}" if complaint_id else ""))
+
+
+# -- quarantine ------------------------------------------------------------------------------
+
+
+@quarantine_app.command("list")
+def quarantine_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Quarantined mail with the error that put it there."""
+    with _services(config) as services, services.store.transaction() as repo:
+        views = [mail_view(mail) for mail in repo.list_mails(outcome="quarantined")]
+    _print_mails(views, as_json, "Quarantine")
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    mail_ids: Annotated[list[int] | None, typer.Argument(help="Mail ids (default: all quarantined).")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest quarantined mail again from its stored bytes."""
+    from mailroom.quarantine import retry
+
+    with _services(config) as services:
+        if not mail_ids:
+            with services.store.transaction() as repo:
+                mail_ids = [mail.id for mail in repo.list_mails(outcome="quarantined")]
+        results = retry(services, mail_ids)
+    if as_json:
+        _print_json([{"id": mail_id, "result": result} for mail_id, result in results.items()])
+        return
+    for mail_id, result in results.items():
+        out.print(f"mail {mail_id}: {result}", markup=False)

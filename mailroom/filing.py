@@ -1,0 +1,252 @@
+"""The only writer of the storage tree.
+
+Every mail gets its own folder holding ``message.eml`` (byte-identical to what
+the source held), its attachments under sanitised names, and ``manifest.json``
+with the SHA-256 of each file. A folder is first written under
+``.staging/<token>/``, made durable, and only renamed into place after the
+database has committed the mail: a crash before the commit leaves a staging
+folder that recovery deletes; a crash after it leaves one that recovery
+publishes. Nothing is ever written outside the storage root.
+
+Layout (relative to the root)::
+
+    <complaint-id>/manifest.json                      every file of the case
+    <complaint-id>/mail/<stamp>-<token>/...           complaint, reply, MP mail
+    <complaint-id>/documents/<stamp>-<token>/...      scans logged by staff
+    _automatic/<yyyy-mm>/<stamp>-<token>/...          bounces, out-of-office, lists
+    _duplicates/<yyyy-mm>/<stamp>-<token>/...
+    _triage/<stamp>-<token>/...
+    _quarantine/<stamp>-<token>/...                   plus error.txt
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mailroom.domain.models import ParsedAttachment
+from mailroom.safe_names import safe_filename
+
+STAGING = ".staging"
+MANIFEST = "manifest.json"
+RAW_NAME = "message.eml"
+ERROR_NAME = "error.txt"
+
+
+class StorageError(Exception):
+    """A storage operation failed or would have left the storage root."""
+
+
+@dataclass(frozen=True)
+class FiledFile:
+    path: str  # relative to the mail's own folder
+    sha256: str
+    size: int
+    kind: str  # raw_mail, attachment, attached_mail, tnef_part, scan, error
+    original_name: str = ""
+    content_type: str = ""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def folder_name(received_at: datetime, token: str) -> str:
+    """Sorts by receipt time; the token keeps two mails in one second apart."""
+    return f"{received_at.strftime('%Y%m%dT%H%M%SZ')}-{token}"
+
+
+class Storage:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- staging -------------------------------------------------------------
+
+    def stage_mail(
+        self,
+        token: str,
+        raw: bytes,
+        attachments: Sequence[ParsedAttachment] = (),
+        meta: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> list[FiledFile]:
+        """Write a mail's folder under staging; returns what it holds."""
+        folder = self._staging_dir(token)
+        if folder.exists():
+            shutil.rmtree(folder)  # left by a crashed attempt at this same token
+        files = [self._write(folder, RAW_NAME, raw, "raw_mail", content_type="message/rfc822")]
+        for index, attachment in enumerate(attachments, start=1):
+            name = f"attachments/{index:02d}-{safe_filename(attachment.filename, fallback='attachment')}"
+            files.append(
+                self._write(
+                    folder,
+                    name,
+                    attachment.payload,
+                    attachment.kind.value,
+                    original_name=attachment.filename,
+                    content_type=attachment.content_type,
+                )
+            )
+        if error is not None:
+            files.append(self._write(folder, ERROR_NAME, error.encode("utf-8"), "error", "", "text/plain"))
+        self._write_manifest(folder, files, meta or {})
+        return files
+
+    def stage_files(self, token: str, sources: Iterable[tuple[str, bytes]], kind: str) -> list[FiledFile]:
+        """Stage documents given by staff (scans of letters, notes of calls)."""
+        folder = self._staging_dir(token)
+        if folder.exists():
+            shutil.rmtree(folder)
+        files = []
+        for index, (name, data) in enumerate(sources, start=1):
+            safe = f"{index:02d}-{safe_filename(name, fallback='document')}"
+            files.append(self._write(folder, safe, data, kind, original_name=name))
+        self._write_manifest(folder, files, {})
+        return files
+
+    def staged_tokens(self) -> list[tuple[str, float]]:
+        """(token, age in seconds) of each staged folder. The age lets recovery
+        leave alone folders another process is still filling."""
+        staging = self.root / STAGING
+        if not staging.exists():
+            return []
+        now = time.time()
+        return sorted((p.name, now - p.stat().st_mtime) for p in staging.iterdir() if p.is_dir())
+
+    def discard_staged(self, token: str) -> None:
+        shutil.rmtree(self._staging_dir(token), ignore_errors=True)
+
+    def sync(self) -> None:
+        """Make every write so far durable: one syncfs for a whole batch instead of
+        an fsync per file (the per-file cost dominated ingestion time)."""
+        _syncfs(self.root)
+
+    # -- publishing ------------------------------------------------------------
+
+    def publish(self, token: str, target: str) -> bool:
+        """Move a staged folder to ``target``. False if it was already published."""
+        source = self._staging_dir(token)
+        destination = self.resolve(target)
+        if not source.exists():
+            if destination.exists():
+                return False
+            raise StorageError(f"staged folder for {token} is missing and {target} does not exist")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.exists():  # published, then crashed before the staging copy went
+            shutil.rmtree(source)
+            return False
+        try:
+            os.replace(source, destination)
+        except FileNotFoundError:  # another process published it a moment ago
+            if not destination.exists():
+                raise
+            return False
+        return True
+
+    def move(self, source: str, target: str) -> None:
+        """Move a published folder (triage resolved, quarantine retried)."""
+        origin, destination = self.resolve(source), self.resolve(target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(origin, destination)
+        _fsync_dir(destination.parent)
+        _fsync_dir(origin.parent)
+
+    def remove_tree(self, relative: str) -> None:
+        path = self.resolve(relative)
+        if path == self.root:
+            raise StorageError("refusing to remove the storage root")
+        shutil.rmtree(path, ignore_errors=True)
+
+    def write_case_manifest(self, complaint_id: str, documents: Sequence[dict[str, Any]]) -> None:
+        """Rewrite ``<id>/manifest.json`` listing every filed file of the case."""
+        body = {"complaint_id": complaint_id, "files": list(documents)}
+        self.write_atomic(f"{complaint_id}/{MANIFEST}", _json_bytes(body), durable=False)
+
+    def write_atomic(self, relative: str, data: bytes, durable: bool = True) -> Path:
+        """Temp file, then rename. ``durable=False`` leaves the fsyncs to a
+        later ``sync()`` covering a whole batch."""
+        path = self.resolve(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        if durable:
+            _fsync_dir(path.parent)
+        return path
+
+    def read(self, relative: str) -> bytes:
+        return self.resolve(relative).read_bytes()
+
+    def resolve(self, relative: str) -> Path:
+        """``relative`` under the root; refuses anything that would leave it."""
+        path = (self.root / relative).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise StorageError(f"path {relative!r} leaves the storage root")
+        return path
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _staging_dir(self, token: str) -> Path:
+        if not token.isalnum():
+            raise StorageError(f"bad staging token {token!r}")
+        return self.root / STAGING / token
+
+    def _write(
+        self,
+        folder: Path,
+        name: str,
+        data: bytes,
+        kind: str,
+        original_name: str = "",
+        content_type: str = "",
+    ) -> FiledFile:
+        path = (folder / name).resolve()
+        if folder.resolve() not in path.parents:
+            raise StorageError(f"file name {name!r} leaves its folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as handle:  # x: never overwrite inside a fresh folder
+            handle.write(data)
+        return FiledFile(name, sha256_hex(data), len(data), kind, original_name, content_type)
+
+    def _write_manifest(self, folder: Path, files: Sequence[FiledFile], meta: dict[str, Any]) -> None:
+        body = {**meta, "files": [asdict(f) for f in files]}
+        (folder / MANIFEST).write_bytes(_json_bytes(body))
+
+
+def _json_bytes(body: Any) -> bytes:
+    return json.dumps(body, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _syncfs(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if not hasattr(_libc, "syncfs") or _libc.syncfs(fd) != 0:
+            os.sync()  # no syncfs (non-Linux): flush everything instead
+    finally:
+        os.close(fd)

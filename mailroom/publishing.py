@@ -1,0 +1,41 @@
+"""Move committed mail folders from staging to their final place and keep the
+case manifests in step. Idempotent: recovery calls it after a crash."""
+
+from __future__ import annotations
+
+from mailroom.services import Services
+from mailroom.store.repository import Repository
+
+
+def publish_unfiled(services: Services) -> int:
+    with services.store.transaction() as repo:
+        mails = repo.unfiled_mails()
+        if not mails:
+            return 0
+        for mail in mails:
+            services.storage.publish(mail.token, mail.storage_path)
+        services.storage.sync()
+        for complaint_id in sorted({mail.complaint_id for mail in mails if mail.complaint_id}):
+            write_case_manifest(services, repo, complaint_id)
+        services.storage.sync()  # manifests durable before the mails count as filed
+        for mail in mails:
+            mail.filed = True
+    return len(mails)
+
+
+def write_case_manifest(services: Services, repo: Repository, complaint_id: str) -> None:
+    """``<complaint-id>/manifest.json``: every file of the case with its SHA-256,
+    paths relative to the case folder (what an evidence pack is built from)."""
+    prefix = f"{complaint_id}/"
+    entries = [
+        {
+            "path": document.path.removeprefix(prefix),
+            "sha256": document.sha256,
+            "size": document.size,
+            "kind": document.kind,
+            "original_name": document.original_name,
+            "mail_id": document.mail_id,
+        }
+        for document in repo.documents_of_case(complaint_id)
+    ]
+    services.storage.write_case_manifest(complaint_id, entries)

@@ -1,0 +1,74 @@
+"""Wire the adapters from the settings once; everything else receives this object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailroom.clock import Clock, SystemClock
+from mailroom.config import Settings
+from mailroom.domain.classify import ClassifyPolicy
+from mailroom.filing import Storage
+from mailroom.ingest.source import MailSource
+from mailroom.locks import mailbox_lock
+from mailroom.store.database import make_engine, migrate
+from mailroom.store.repository import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    store: Store
+    storage: Storage
+
+    @property
+    def policy(self) -> ClassifyPolicy:
+        classify = self.settings.classify
+        own = {address.lower() for address in classify.own_addresses}
+        if self.settings.imap.username and "@" in self.settings.imap.username:
+            own.add(self.settings.imap.username.lower())  # our mailbox never complains to itself
+        return ClassifyPolicy(
+            id_prefix=self.settings.ids.prefix,
+            own_addresses=frozenset(own),
+            mp_domains=tuple(classify.mp_domains),
+            councillor_domains=tuple(classify.councillor_domains),
+        )
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        with mailbox_lock(self.store.engine, self.storage.root / ".locks", name):
+            yield
+
+    def sources(self) -> list[MailSource]:
+        """The configured mail sources: IMAP when a host is set, the Maildir when a path is."""
+        found: list[MailSource] = []
+        if self.settings.imap.enabled:
+            from mailroom.ingest.imap_source import ImapSource
+            from mailroom.ingest.oauth import command_token_provider
+
+            imap = self.settings.imap
+            tokens = command_token_provider(imap.oauth2_token_command) if imap.oauth2_token_command else None
+            found.append(ImapSource(imap, token_provider=tokens))
+        if self.settings.maildir.path is not None:
+            found.append(file_source([self.settings.maildir.path]))
+        return found
+
+
+def file_source(paths: list[Path]) -> MailSource:
+    from mailroom.ingest.maildir_source import MaildirSource
+
+    return MaildirSource(paths)
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        store=Store(engine),
+        storage=Storage(settings.storage.root),
+    )

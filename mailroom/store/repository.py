@@ -1,0 +1,309 @@
+"""The only module that writes SQL. Makes no business decisions.
+
+``Store.transaction()`` yields a ``Repository`` bound to one transaction; the
+worker uses one per batch of mails and a savepoint per mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailroom.domain.ids import format_complaint_id
+from mailroom.domain.models import SourceKey
+from mailroom.ingest.source import Checkpoint
+from mailroom.store.schema import (
+    CaseParty,
+    Complaint,
+    Document,
+    Event,
+    FolderCheckpoint,
+    IdCounter,
+    LedgerEntry,
+    Mail,
+)
+
+# Bound the IN (...) lists: SQLite allows 32766 parameters, PostgreSQL 65535.
+_CHUNK = 500
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Repository]:
+        with self._sessions() as session, session.begin():
+            yield Repository(session)
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Roll back only this block on error (one mail), keeping the batch."""
+        with self.session.begin_nested():
+            yield
+
+    # -- ledger and checkpoints ------------------------------------------------
+
+    def known_keys(self, keys: Sequence[SourceKey]) -> set[SourceKey]:
+        known: set[SourceKey] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            rows = self.session.execute(
+                select(
+                    LedgerEntry.account, LedgerEntry.folder, LedgerEntry.uidvalidity, LedgerEntry.uid
+                ).where(
+                    tuple_(
+                        LedgerEntry.account, LedgerEntry.folder, LedgerEntry.uidvalidity, LedgerEntry.uid
+                    ).in_([(k.account, k.folder, k.uidvalidity, k.uid) for k in chunk])
+                )
+            )
+            known.update(SourceKey(*row) for row in rows)
+        return known
+
+    def checkpoints(self, account: str) -> dict[str, Checkpoint]:
+        rows = self.session.scalars(select(FolderCheckpoint).where(FolderCheckpoint.account == account))
+        return {row.folder: Checkpoint(row.uidvalidity, row.last_uid) for row in rows}
+
+    def advance_checkpoint(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
+        row = self.session.get(FolderCheckpoint, (account, folder))
+        if row is None:
+            self.session.add(
+                FolderCheckpoint(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid)
+            )
+        elif row.uidvalidity != uidvalidity:
+            row.uidvalidity, row.last_uid = uidvalidity, last_uid
+        elif last_uid > row.last_uid:
+            row.last_uid = last_uid
+
+    def add_ledger(self, key: SourceKey, sha256: str, mail_id: int, now: datetime) -> None:
+        self.session.add(
+            LedgerEntry(
+                account=key.account,
+                folder=key.folder,
+                uidvalidity=key.uidvalidity,
+                uid=key.uid,
+                sha256=sha256,
+                mail_id=mail_id,
+                acknowledged=False,
+                recorded_at=now,
+            )
+        )
+
+    def resighted_mail(self, key: SourceKey, sha256: str) -> int | None:
+        """A mail with these bytes, ledgered from this folder under an OLDER
+        UIDVALIDITY and not yet seen under the current one: the folder was
+        recreated (or migrated) and this is the same mail, not a new one."""
+        current = select(LedgerEntry.mail_id).where(
+            LedgerEntry.account == key.account,
+            LedgerEntry.folder == key.folder,
+            LedgerEntry.uidvalidity == key.uidvalidity,
+        )
+        return self.session.scalar(
+            select(LedgerEntry.mail_id)
+            .where(
+                LedgerEntry.account == key.account,
+                LedgerEntry.folder == key.folder,
+                LedgerEntry.sha256 == sha256,
+                LedgerEntry.uidvalidity != key.uidvalidity,
+                LedgerEntry.mail_id.not_in(current),
+            )
+            .order_by(LedgerEntry.mail_id)
+            .limit(1)
+        )
+
+    def unacknowledged(self, account: str) -> list[SourceKey]:
+        rows = self.session.execute(
+            select(LedgerEntry.account, LedgerEntry.folder, LedgerEntry.uidvalidity, LedgerEntry.uid)
+            .join(Mail, Mail.id == LedgerEntry.mail_id)
+            .where(LedgerEntry.account == account, LedgerEntry.acknowledged.is_(False), Mail.filed.is_(True))
+            .order_by(LedgerEntry.id)
+        )
+        return [SourceKey(*row) for row in rows]
+
+    def mark_acknowledged(self, keys: Sequence[SourceKey]) -> None:
+        for key in keys:
+            self.session.execute(
+                update(LedgerEntry)
+                .where(
+                    LedgerEntry.account == key.account,
+                    LedgerEntry.folder == key.folder,
+                    LedgerEntry.uidvalidity == key.uidvalidity,
+                    LedgerEntry.uid == key.uid,
+                )
+                .values(acknowledged=True)
+            )
+
+    # -- CaseLookup (for the classifier) ---------------------------------------
+
+    def first_mail_with_sha256(self, sha256: str, excluding: int | None = None) -> int | None:
+        query = select(func.min(Mail.id)).where(Mail.sha256 == sha256)
+        if excluding is not None:
+            query = query.where(Mail.id != excluding)
+        return self.session.scalar(query)
+
+    def complaint_for_message_ids(self, message_ids: Sequence[str]) -> str | None:
+        if not message_ids:
+            return None
+        rows = self.session.execute(
+            select(Mail.message_id, Mail.complaint_id).where(
+                Mail.message_id.in_(list(message_ids)[:_CHUNK]), Mail.complaint_id.is_not(None)
+            )
+        ).all()
+        by_id = {message_id: complaint_id for message_id, complaint_id in rows}
+        for message_id in message_ids:  # the caller orders them nearest first
+            if message_id in by_id:
+                return by_id[message_id]
+        return None
+
+    def complaint_exists(self, complaint_id: str) -> bool:
+        return self.session.get(Complaint, complaint_id) is not None
+
+    def is_party(self, complaint_id: str, email: str) -> bool:
+        found = self.session.scalar(
+            select(CaseParty.id).where(
+                CaseParty.complaint_id == complaint_id, CaseParty.email == email.lower()
+            )
+        )
+        return found is not None
+
+    # -- complaints ----------------------------------------------------------------
+
+    def allocate_complaint_id(self, prefix: str, year: int, digits: int) -> str:
+        """The next ID for (prefix, year). The counter row's write lock serialises
+        concurrent workers; the primary key on complaints.id is the backstop."""
+        bump = (
+            update(IdCounter)
+            .where(IdCounter.prefix == prefix, IdCounter.year == year)
+            .values(last_value=IdCounter.last_value + 1)
+            .returning(IdCounter.last_value)
+        )
+        value = self.session.execute(bump).scalar_one_or_none()
+        if value is None:  # first complaint of the year
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(IdCounter).values(prefix=prefix, year=year, last_value=1))
+                value = 1
+            except IntegrityError:  # another worker created the row first
+                value = self.session.execute(bump).scalar_one()
+        return format_complaint_id(prefix, year, value, digits)
+
+    def add_complaint(self, complaint: Complaint) -> None:
+        self.session.add(complaint)
+        self.session.flush()
+
+    def add_party(self, complaint_id: str, email: str, name: str, role: str) -> None:
+        email = email.lower()
+        if not email or self.is_party(complaint_id, email):
+            return
+        self.session.add(CaseParty(complaint_id=complaint_id, email=email, name=name, role=role))
+
+    def get_complaint(self, complaint_id: str) -> Complaint | None:
+        return self.session.get(Complaint, complaint_id)
+
+    def list_complaints(self) -> list[Complaint]:
+        return list(self.session.scalars(select(Complaint).order_by(Complaint.received_at, Complaint.id)))
+
+    def parties(self, complaint_id: str) -> list[CaseParty]:
+        return list(self.session.scalars(select(CaseParty).where(CaseParty.complaint_id == complaint_id)))
+
+    # -- mails, documents, events --------------------------------------------------
+
+    def add_mail(self, mail: Mail) -> int:
+        self.session.add(mail)
+        self.session.flush()
+        return mail.id
+
+    def get_mail(self, mail_id: int) -> Mail | None:
+        return self.session.get(Mail, mail_id)
+
+    def list_mails(self, outcome: str | None = None, open_triage_only: bool = False) -> list[Mail]:
+        query = select(Mail).order_by(Mail.received_at, Mail.id)
+        if outcome is not None:
+            query = query.where(Mail.outcome == outcome)
+        if open_triage_only:
+            query = query.where(Mail.triage_open.is_(True))
+        return list(self.session.scalars(query))
+
+    def unfiled_mails(self) -> list[Mail]:
+        return list(self.session.scalars(select(Mail).where(Mail.filed.is_(False)).order_by(Mail.id)))
+
+    def mail_by_token(self, token: str) -> Mail | None:
+        return self.session.scalar(select(Mail).where(Mail.token == token))
+
+    def add_documents(self, documents: Sequence[Document]) -> None:
+        if documents:
+            self.session.execute(insert(Document), [_columns(d) for d in documents])
+
+    def staged_documents_folder(self, token: str) -> str | None:
+        """The folder of staff-filed documents staged under ``token``, if committed."""
+        path = self.session.scalar(
+            select(Document.path)
+            .where(Document.mail_id.is_(None), Document.path.like(f"%-{token}/%"))
+            .limit(1)
+        )
+        return path.rsplit("/", 1)[0] if path else None
+
+    def replace_documents(self, mail_id: int, documents: Sequence[Document]) -> None:
+        self.session.execute(delete(Document).where(Document.mail_id == mail_id))
+        self.add_documents(documents)
+
+    def documents_of_case(self, complaint_id: str) -> list[Document]:
+        return list(
+            self.session.scalars(
+                select(Document).where(Document.complaint_id == complaint_id).order_by(Document.id)
+            )
+        )
+
+    def documents_of_mail(self, mail_id: int) -> list[Document]:
+        return list(
+            self.session.scalars(select(Document).where(Document.mail_id == mail_id).order_by(Document.id))
+        )
+
+    def repoint_documents(
+        self, mail_id: int, old_prefix: str, new_prefix: str, complaint_id: str | None
+    ) -> None:
+        for document in self.documents_of_mail(mail_id):
+            if document.path.startswith(old_prefix):
+                document.path = new_prefix + document.path[len(old_prefix) :]
+            document.complaint_id = complaint_id
+
+    def add_event(
+        self,
+        at: datetime,
+        kind: str,
+        detail: str,
+        complaint_id: str | None = None,
+        mail_id: int | None = None,
+    ) -> None:
+        self.session.add(Event(at=at, kind=kind, detail=detail, complaint_id=complaint_id, mail_id=mail_id))
+
+    def events_of_case(self, complaint_id: str) -> list[Event]:
+        mail_ids = select(Mail.id).where(Mail.complaint_id == complaint_id)
+        return list(
+            self.session.scalars(
+                select(Event)
+                .where(
+                    or_(
+                        Event.complaint_id == complaint_id,
+                        and_(Event.complaint_id.is_(None), Event.mail_id.in_(mail_ids)),
+                    )
+                )
+                .order_by(Event.at, Event.id)
+            )
+        )
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key != "id"}

@@ -1,0 +1,184 @@
+"""Tables. Alembic migrations in ``migrations/versions`` must produce exactly this
+schema (a test compares them). Instants are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; instants must be aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    complainant_name: Mapped[str] = mapped_column(String(300))
+    complainant_email: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text)
+    flags: Mapped[str] = mapped_column(String(200), default="")  # comma-separated, e.g. "mp_enquiry"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CaseParty(Base):
+    """People whose mail may be threaded onto a case by its subject reference."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (UniqueConstraint("complaint_id", "email", name="uq_case_parties_complaint_email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(30))  # complainant, representative, mp, councillor
+
+
+class Mail(Base):
+    """One ingested mail and what became of it."""
+
+    __tablename__ = "mails"
+    __table_args__ = (
+        Index("ix_mails_sha256", "sha256"),
+        Index("ix_mails_message_id", "message_id"),
+        Index("ix_mails_outcome", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)  # names its storage folder
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[str] = mapped_column(String(1000), default="")
+    in_reply_to: Mapped[str] = mapped_column(Text, default="")
+    from_name: Mapped[str] = mapped_column(String(300), default="")
+    from_email: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mails.id"))
+    storage_path: Mapped[str] = mapped_column(String(500))  # folder, relative to the storage root
+    filed: Mapped[bool] = mapped_column(Boolean, default=False)  # False while the folder is still staged
+    triage_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class LedgerEntry(Base):
+    """The ingestion ledger: each (account, folder, UIDVALIDITY, UID) seen, once."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        UniqueConstraint("account", "folder", "uidvalidity", "uid", name="uq_ledger_source_key"),
+        Index("ix_ledger_account_sha256", "account", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mails.id"), index=True)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FolderCheckpoint(Base):
+    __tablename__ = "folder_checkpoints"
+
+    account: Mapped[str] = mapped_column(String(320), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(500), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+
+
+class Document(Base):
+    """A filed file: raw mail, attachment, unpacked part, scan."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    path: Mapped[str] = mapped_column(String(700))  # relative to the storage root
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str] = mapped_column(String(1000), default="")
+    content_type: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Event(Base):
+    """The audit trail of a case (and of mails outside any case)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mails.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class IdCounter(Base):
+    __tablename__ = "id_counters"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,75 @@
+"""Rows → the JSON objects the CLI prints (the contract in docs/cli.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mailroom.clock import LONDON
+from mailroom.store.repository import Repository
+from mailroom.store.schema import Complaint, Mail
+
+
+def iso(instant: datetime) -> str:
+    """ISO 8601 with the UK offset of the day (GMT +00:00 or BST +01:00)."""
+    return instant.astimezone(LONDON).isoformat()
+
+
+def mail_view(mail: Mail) -> dict[str, Any]:
+    return {
+        "id": mail.id,
+        "outcome": mail.outcome,
+        "rule": mail.rule,
+        "reason": mail.reason,
+        "complaint_id": mail.complaint_id,
+        "message_id": mail.message_id or None,
+        "from": mail.from_email or None,
+        "from_name": mail.from_name or None,
+        "subject": mail.subject,
+        "received_at": iso(mail.received_at),
+        "sha256": mail.sha256,
+        "size": mail.size,
+        "path": mail.storage_path,
+        "duplicate_of": mail.duplicate_of,
+        "triage_open": mail.triage_open,
+        "attempts": mail.attempts,
+    }
+
+
+def complaint_summary(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "id": complaint.id,
+        "status": complaint.status,
+        "stage": complaint.stage,
+        "channel": complaint.channel,
+        "received_at": iso(complaint.received_at),
+        "complainant": {"name": complaint.complainant_name, "email": complaint.complainant_email or None},
+        "subject": complaint.subject,
+        "flags": [flag for flag in complaint.flags.split(",") if flag],
+    }
+
+
+def complaint_detail(repo: Repository, complaint: Complaint) -> dict[str, Any]:
+    return {
+        **complaint_summary(complaint),
+        "description": complaint.description,
+        "parties": [
+            {"email": party.email, "name": party.name, "role": party.role}
+            for party in repo.parties(complaint.id)
+        ],
+        "documents": [
+            {
+                "kind": document.kind,
+                "path": document.path,
+                "sha256": document.sha256,
+                "size": document.size,
+                "original_name": document.original_name or None,
+                "mail_id": document.mail_id,
+            }
+            for document in repo.documents_of_case(complaint.id)
+        ],
+        "events": [
+            {"at": iso(event.at), "kind": event.kind, "detail": event.detail}
+            for event in repo.events_of_case(complaint.id)
+        ],
+    }
