@@ -101,23 +101,38 @@ def run(
                 source.close()
 
 
+class _Stop(Exception):
+    """Raised by the signal handler, only while the worker is waiting for mail."""
+
+
 def _serve(services: Services, sources: list[MailSource]) -> None:
-    """Run until SIGTERM/SIGINT: a pass, then wait for IDLE news or the poll interval."""
-    stopping = False
+    """Run until SIGTERM/SIGINT: a pass, then wait for IDLE news or the poll interval.
+
+    A signal during a pass lets the pass finish (it is crash-safe either way,
+    but a clean stop leaves nothing to recover); a signal while waiting ends
+    the wait at once."""
+    state = {"stopping": False, "waiting": False}
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        state["stopping"] = True
+        if state["waiting"]:
+            raise _Stop
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     interval = services.settings.imap.poll_interval_seconds
-    while not stopping:
+    while not state["stopping"]:
         report = run_once(services, sources)
         if report.seen:
             err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
-        if not stopping:
-            sources[0].wait_for_new_mail(interval)  # the first source is IMAP when configured
+        try:
+            state["waiting"] = True
+            if not state["stopping"]:
+                sources[0].wait_for_new_mail(interval)  # the first source is IMAP when configured
+        except _Stop:
+            break
+        finally:
+            state["waiting"] = False
 
 
 @app.command()

@@ -5,7 +5,7 @@ capped exponential backoff. Login and certificate failures are configuration
 problems: they raise SourceError at once instead of retrying. The mailbox is
 only changed by ``acknowledge``; reading uses BODY.PEEK[] so \\Seen is untouched.
 
-imapclient traps handled here (see docs/library-notes section 1):
+imapclient traps handled here (library notes, section 1):
 ``UID n:*`` returns the highest UID even when it is below n; ``fetch`` needs an
 explicit UID list; capabilities are read after login; plain EXPUNGE would remove
 other people's \\Deleted mail; ``idle_check`` returns [] instantly forever once
@@ -451,10 +451,12 @@ class ImapSource:
         while (now := time.monotonic()) < deadline:
             if now >= renew_at:
                 # RFC 2177 wants IDLE re-issued within 29 min; NATs often drop sooner.
-                if _has_new_mail(client.idle_done()[1]):
-                    return ""
+                # Back in IDLE before returning: the caller always ends with DONE.
+                pending = client.idle_done()[1]
                 client.idle()
                 renew_at = time.monotonic() + self._settings.idle_renew_seconds
+                if _has_new_mail(pending):
+                    return ""
             wait = min(IDLE_CHECK_MAX, deadline - now, renew_at - now)
             began = time.monotonic()
             responses = client.idle_check(timeout=wait)

@@ -155,11 +155,10 @@ class MaildirSource:
     def _named_file(self, path: Path) -> Iterator[tuple[Path, bool]]:
         if _in_maildir_subfolder(path):
             yield path, True
-        elif _is_eml(path):
-            yield path, False
         else:
-            # The operator named it, so say why nothing happened rather than stay silent.
-            self._skip(path, "not a mail file (expected .eml, or a file in a Maildir's cur/ or new/)")
+            # The operator named this file: take it as a mail whatever its name
+            # (old exports and scanners do not all write .eml).
+            yield path, False
 
     def _describe(self, path: Path, is_maildir_file: bool) -> _Found | None:
         try:

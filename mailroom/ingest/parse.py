@@ -6,16 +6,16 @@ reported in ``ParsedMail.defects`` instead.
 
 Two parsers are used, each for what it does best:
 
-* mail-parser interprets the address and date headers and reports defects.
-  It makes several copies of every attachment, so it is
-  skipped for mails over ``MAILPARSER_MAX_BYTES`` and the stdlib does that job.
-* one stdlib parse (``policy.default``, fed in chunks to avoid whole-message
-  copies) gives the MIME tree: the main body via ``get_body()`` (mail-parser
-  appends forwarded mails' bodies to its text) and the attachments, decoded
-  byte for byte. Header values are only ever read as raw strings
-  (``raw_items()``), because ``policy.default``'s header objects raise on
-  Outlook-style Message-IDs (cpython#94306) and parse 10,000 recipients in
-  quadratic time.
+* mail-parser interprets the address and date headers and reports defects. It
+  copies every attachment several times, so mails over ``MAILPARSER_MAX_BYTES``
+  skip it and the stdlib fallback reads those headers instead.
+* one stdlib compat32 parse, fed in chunks to avoid whole-message copies, gives
+  the MIME tree: the main body (chosen as ``EmailMessage.get_body()`` chooses,
+  so a forwarded mail's text, which mail-parser appends, is left out) and the
+  attachments, decoded byte for byte. compat32 keeps header values as raw
+  strings: ``policy.default`` builds header objects that raise on Outlook-style
+  Message-IDs (cpython#94306), take 3 s for 10,000 recipients, and made parsing
+  a 40,000-part mail 4-5 times slower.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 from typing import Any
@@ -46,6 +46,7 @@ MAILPARSER_MAX_BYTES = 10 * 2**20  # above this, mail-parser's copies cost too m
 MAX_SUBJECT_CHARS = 1000
 MAX_HEADER_CHARS = 8192  # generous for list-unsubscribe or x-failed-recipients, bounded for logs
 MAX_FILENAME_CHARS = 1000
+MAX_NAME_CHARS = 200  # a display name in From/To/Cc
 MAX_MESSAGE_ID_CHARS = 998  # RFC 5322 line limit: anything longer is not a message-id
 
 # Headers the classifier reads (auto-replies, bounces, lists, our own outbound marker).
@@ -71,6 +72,10 @@ KEPT_HEADERS = frozenset(
 _FEED_CHUNK = 2**20
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FOLD = re.compile(r"(?:\r\n|\r|\n)(?=[ \t])")  # RFC 5322 unfolding: drop a line break before WSP
+# Breaks and tabs left after unfolding become spaces; U+2028/2029 too, as
+# str.splitlines() and many log viewers treat them as line ends.
+_HEADER_SPACE = re.compile("\r\n|[\t\n\r\x0b\x0c\u2028\u2029]")
 _HEADER_JUNK = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _BODY_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -78,6 +83,7 @@ _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
 _LATIN_LABELS = frozenset(
     {"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
 )
+_MIME_HEADERS = frozenset({"content-type", "content-disposition", "content-transfer-encoding", "content-id"})
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 
 # Deterministic extensions: the module-level mimetypes tables also read the
@@ -122,7 +128,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     that fails.
     """
     try:
-        return _assemble(raw, *_parse_tree(raw))
+        return _assemble(raw, _feed(raw), [])
     except MemoryError:
         raise
     except Exception as exc:  # any library bug on hostile input: degrade, don't crash the worker
@@ -168,20 +174,10 @@ def _describe(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- MIME tree
 
 
-def _parse_tree(raw: bytes) -> tuple[Message, list[str]]:
-    """Parse the MIME structure, falling back to compat32 if policy.default fails."""
-    try:
-        return _feed(raw, policy.default), []
-    except MemoryError:
-        raise
-    except Exception as exc:  # e.g. a header-parser bug hit while reading a boundary
-        return _feed(raw, policy.compat32), [f"mime-fallback-compat32: {_describe(exc)}"]
-
-
-def _feed(raw: bytes, chosen: policy.Policy) -> Message:
+def _feed(raw: bytes) -> Message:
     # Feeding slices, instead of BytesParser.parsebytes, avoids decoding the whole
     # mail to one str and copying it into a StringIO (4 bytes a character).
-    parser = BytesFeedParser(policy=chosen)
+    parser = BytesFeedParser(policy=policy.compat32)
     for start in range(0, len(raw), _FEED_CHUNK):
         parser.feed(raw[start : start + _FEED_CHUNK])
     return parser.close()
@@ -238,14 +234,20 @@ def _unsurrogate(value: str) -> str:
 
 
 def _clean_header(value: str, limit: int | None = MAX_HEADER_CHARS) -> str:
-    """Unfold, drop control characters and surrogates, trim, bound."""
-    value = _LINE_BREAK.sub("", value).replace("\t", " ")
+    """Unfold, then drop control characters and surrogates, trim, bound.
+
+    A line break that is not folding (e.g. one decoded from "=0D=0A" in an
+    encoded-word) becomes a space, like a tab, so words stay apart and no
+    header value can carry a new line into a log line or a reply.
+    """
+    value = _HEADER_SPACE.sub(" ", _FOLD.sub("", value))
     value = _HEADER_JUNK.sub("", value).strip()
     return value if limit is None else value[:limit]
 
 
 def _header_text(value: str, limit: int = MAX_HEADER_CHARS) -> str:
-    return _clean_header(decode_rfc2047(value), limit)
+    # Unfold before decoding, so whitespace between encoded-words is recognised.
+    return _clean_header(decode_rfc2047(_FOLD.sub("", value)), limit)
 
 
 def decode_rfc2047(value: str) -> str:
@@ -371,7 +373,7 @@ def _sender(from_: tuple[Address, ...], headers: dict[str, list[str]]) -> Addres
         for address in candidates:
             if address.email:
                 return address
-    text = _header_text(_first(headers, "from"), 200)
+    text = _header_text(_first(headers, "from"), MAX_NAME_CHARS)
     # "From: Big Bug bb@bug.com" is not RFC 5322, but one address in it is unambiguous.
     found = {m.group().lower() for m in _EMAIL.finditer(text)}
     name = from_[0].name if from_ and from_[0].name else text
@@ -388,15 +390,15 @@ def _addresses_stdlib(headers: dict[str, list[str]], name: str) -> tuple[Address
     values = headers.get(name, [])[:1]
     if not values:
         return ()
-    # getaddresses is linear; the policy.default address header took 3 s for 10,000.
-    pairs = email.utils.getaddresses([_LINE_BREAK.sub("", values[0])])
+    # getaddresses is linear; policy.default's address header took 3 s for 10,000.
+    pairs = email.utils.getaddresses([_clean_header(values[0], None)])
     return tuple(_address(n, a) for n, a in pairs if n or a)
 
 
 def _address(name: str, addr: str) -> Address:
     # mail-parser leaves encoded-words inside quotes literal, as RFC 2047 says;
     # Outlook and Thunderbird decode them, so a person expects them decoded.
-    return Address(name=_header_text(name, 200), email=_usable_email(addr))
+    return Address(name=_header_text(name, MAX_NAME_CHARS), email=_usable_email(addr))
 
 
 def _usable_email(addr: str) -> str:
@@ -425,15 +427,15 @@ def _parse_date(value: str) -> datetime | None:
 
 
 def _meta(part: Message) -> Message:
-    """A compat32 view of a part's MIME headers.
+    """A view of a part's MIME headers with 8-bit bytes decoded (UTF-8, else cp1252).
 
-    compat32 reads parameters (filename, charset, RFC 2231) from the raw strings,
-    so no policy.default header object is built and none can raise.
+    compat32 itself hands 8-bit header values back as ``Header`` objects whose
+    text has replacement characters, which would garble non-ASCII filenames.
     """
     view = Message()
     view.set_default_type(part.get_default_type())
     for name, value in part.raw_items():
-        if name.strip().lower() in ("content-type", "content-disposition", "content-transfer-encoding"):
+        if name.strip().lower() in _MIME_HEADERS:
             view[name.strip()] = _LINE_BREAK.sub("", _unsurrogate(str(value)))
     return view
 
@@ -470,7 +472,7 @@ def _body_text(tree: Message, notes: list[str]) -> str:
     A blank plain alternative (some Outlook mails) falls through to the HTML one.
     """
     for subtype in ("plain", "html"):
-        part = _find_body(tree, subtype, notes)
+        part = _find_body(tree, subtype)
         if part is None:
             continue
         pieces = [_part_text(p, notes) for p in _inline_run(tree, part, subtype)]
@@ -482,26 +484,36 @@ def _body_text(tree: Message, notes: list[str]) -> str:
     return ""
 
 
-def _find_body(tree: Message, subtype: str, notes: list[str]) -> Message | None:
-    if isinstance(tree, EmailMessage) and tree.policy is policy.default:
-        try:
-            # get_body skips attachments and message/rfc822 parts: a forwarded
-            # mail's text is not the complaint.
-            return tree.get_body(preferencelist=(subtype,))
-        except MemoryError:
-            raise
-        except Exception as exc:  # its header objects can raise (e.g. Content-ID IndexError)
-            notes.append(f"body-fallback: {_describe(exc)}")
-    return _first_text_part(tree, subtype)
+def _find_body(tree: Message, subtype: str) -> Message | None:
+    """The first ``text/<subtype>`` part that ``EmailMessage.get_body`` would pick.
 
-
-def _first_text_part(tree: Message, subtype: str) -> Message | None:
-    """The same choice as get_body for simple trees, without header objects."""
-    for part in _walk(tree):
+    Same rules: attachments and attached mails (message/*) are never the body, and
+    in multipart/related only the root part (``start`` parameter, else the first)
+    counts. Iterative, because a crafted mail nests deeply.
+    """
+    stack = [tree]
+    while stack:
+        part = stack.pop()
         view = _meta(part)
-        if _disposition(view) != "attachment" and view.get_content_type() == f"text/{subtype}":
+        if _disposition(view) == "attachment":
+            continue
+        maintype, _, sub = view.get_content_type().partition("/")
+        if maintype == "text" and sub == subtype:
             return part
+        children = _children(part) if maintype == "multipart" else []
+        if sub == "related" and children:
+            children = [_related_root(part, children)]
+        stack.extend(reversed(children))
     return None
+
+
+def _related_root(part: Message, children: list[Message]) -> Message:
+    start = _meta(part).get_param("start")
+    if isinstance(start, str):
+        for child in children:
+            if str(_meta(child).get("content-id", "")).strip() == start.strip():
+                return child
+    return children[0]
 
 
 def _inline_run(tree: Message, body: Message, subtype: str) -> list[Message]:
@@ -563,21 +575,27 @@ def _clean_body(text: str) -> str:
 # --------------------------------------------------------------------------- HTML to text
 
 _UNCLOSED_TAG = re.compile(r"<(?=[^<>]*(?:<|\Z))")
-# fmt: off
-_BLOCK_TAGS = frozenset({
-    "address", "article", "blockquote", "center", "dd", "div", "dl", "dt", "footer", "form", "h1", "h2",
-    "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "tr", "ul",
-})
-# fmt: on
+# Blocks that end a paragraph (a blank line) or just a line.
+_PARAGRAPH_TAGS = frozenset(
+    {"p", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+)
+_LINE_TAGS = frozenset(
+    {"div", "li", "tr", "dl", "dt", "dd", "address", "article", "section", "header", "footer"}
+)
 _SKIPPED_TAGS = frozenset({"script", "style", "title"})
 
 
 class _TextExtractor(HTMLParser):
-    """Collects the visible text of an HTML body, keeping paragraph and line breaks."""
+    """Collects the visible text of an HTML body, keeping paragraph and line breaks.
+
+    Breaks are held back until the next visible text, so nested or adjacent
+    blocks ("</li><li>", "<div><p>") give one break, not a pile of blank lines.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
+        self._pending = 0  # newlines owed before the next text
         self._skipping: str | None = None
         self._pre = 0
 
@@ -586,28 +604,41 @@ class _TextExtractor(HTMLParser):
             self._skipping = None  # an unclosed <title> must not hide the whole body
         elif self._skipping is None and tag in _SKIPPED_TAGS:
             self._skipping = tag
-        elif tag == "br":
-            self.chunks.append("\n")
-        elif tag in _BLOCK_TAGS:
-            self.chunks.append("\n\n" if tag == "p" else "\n")
-            self._pre += tag == "pre"
         elif tag in ("td", "th"):
             self.chunks.append(" ")
+        else:
+            self.handle_startendtag(tag, attrs)
+            self._pre += tag == "pre"
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
-            self.chunks.append("\n")
+            self._pending += 1
+        else:
+            self._block_break(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == self._skipping:
             self._skipping = None
-        elif tag in _BLOCK_TAGS:
-            self.chunks.append("\n\n" if tag == "p" else "\n")
+        else:
+            self._block_break(tag)
             self._pre -= tag == "pre" and self._pre > 0
 
     def handle_data(self, data: str) -> None:
-        if self._skipping is None:
-            self.chunks.append(data if self._pre else re.sub(r"\s+", " ", data))
+        if self._skipping is not None:
+            return
+        text = data if self._pre else re.sub(r"\s+", " ", data)
+        if not text.strip() and self._pending:
+            return  # indentation between blocks
+        if self.chunks and self._pending:
+            self.chunks.append("\n" * self._pending)
+        self._pending = 0
+        self.chunks.append(text)
+
+    def _block_break(self, tag: str) -> None:
+        if tag in _PARAGRAPH_TAGS:
+            self._pending = max(self._pending, 2)
+        elif tag in _LINE_TAGS:
+            self._pending = max(self._pending, 1)
 
 
 def html_to_text(markup: str) -> str:
@@ -701,7 +732,7 @@ def _message_bytes(part: Message, linesep: str, notes: list[str]) -> bytes:
     """Serialise an attached mail (or report) as it was sent: no refolding, same line ends."""
     out = io.BytesIO()
     try:
-        generator = BytesGenerator(out, mangle_from_=False, policy=_serialise_policy(part, linesep))
+        generator = BytesGenerator(out, mangle_from_=False, policy=_serialise_policy(linesep))
         for inner in _children(part):
             generator.flatten(inner, linesep=linesep)
     except MemoryError:
@@ -712,10 +743,10 @@ def _message_bytes(part: Message, linesep: str, notes: list[str]) -> bytes:
     return out.getvalue()
 
 
-def _serialise_policy(part: Message, linesep: str) -> policy.Policy:
-    if part.policy is policy.default:
-        return policy.default.clone(refold_source="none", linesep=linesep)
-    return policy.compat32.clone(max_line_length=0, linesep=linesep)
+def _serialise_policy(linesep: str) -> policy.Policy:
+    # refold_source="none" writes each header exactly as it arrived; compat32
+    # would re-wrap long ones. With consistent line ends the bytes are identical.
+    return policy.default.clone(refold_source="none", linesep=linesep)
 
 
 # --------------------------------------------------------------------------- winmail.dat

@@ -17,8 +17,8 @@ _HEADER_LEN = 6  # signature + legacy key
 _OBJECT_OVERHEAD = 11  # level (1) + attribute id (4) + length (4) + checksum (2)
 # tnefparse copies the rest of the blob for every attribute it reads, so its cost is
 # the sum of the remaining lengths: quadratic in the number of attributes. Real
-# winmail.dat files have tens of attributes; refuse crafted ones that would take
-# more than about a second of copying.
+# winmail.dat files have tens of attributes; refuse crafted ones that would copy
+# more than 2 GiB (a fraction of a second; 200,000 empty records would copy 240 GB).
 _MAX_COPY_BYTES = 2 * 2**30
 
 
@@ -43,7 +43,8 @@ def unpack_tnef(data: bytes) -> list[tuple[str, bytes]]:
     except MemoryError:
         raise
     except Exception as exc:  # tnefparse raises whatever struct/decode hits on bad input
-        raise TnefError(f"cannot decode TNEF: {type(exc).__name__}: {exc}") from None
+        detail = str(exc).splitlines()[0][:120] if str(exc) else ""
+        raise TnefError(f"cannot decode TNEF: {type(exc).__name__}: {detail}") from exc
     if body is not None:
         files.append(("winmail-body.html", body))
     return files

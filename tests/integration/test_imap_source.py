@@ -285,6 +285,26 @@ def test_acknowledge_without_move_copies_and_expunges_only_its_own_uids(
     assert dovecot.uids(imap_user, "Processed") == [1]
 
 
+class _NoMoveNoUidplus(IMAPClient):  # type: ignore[misc]
+    def has_capability(self, capability: str) -> bool:
+        return capability.upper() not in ("MOVE", "UIDPLUS") and bool(super().has_capability(capability))
+
+
+def test_acknowledge_without_move_or_uidplus_never_expunges(
+    dovecot: Dovecot, imap_user: ImapUser, make_source: MakeSource
+) -> None:
+    for n in range(2):
+        dovecot.append(imap_user, make_mail(f"mail {n}"))
+    source = make_source(client_factory=_NoMoveNoUidplus)
+
+    source.acknowledge(source.scan({})[:1])
+
+    assert dovecot.uids(imap_user) == [1, 2]  # copied, flagged, left for the owner to purge
+    assert b"\\Deleted" in dovecot.flags(imap_user)[1]
+    assert b"\\Deleted" not in dovecot.flags(imap_user)[2]
+    assert dovecot.uids(imap_user, "Processed") == [1]
+
+
 def test_acknowledge_flag_sets_the_keyword_and_leaves_the_mail(
     dovecot: Dovecot, imap_user: ImapUser, make_source: MakeSource
 ) -> None:
@@ -375,6 +395,19 @@ def test_a_wrong_password_fails_quickly_without_showing_it(
     assert wrong not in message and wrong not in caplog.text and "\n" not in message
     assert sleeps == []
     assert time.monotonic() - began < 3
+
+
+def test_the_password_never_reaches_the_log(
+    dovecot: Dovecot, imap_user: ImapUser, make_source: MakeSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    dovecot.append(imap_user, make_mail("mail"))
+    with caplog.at_level(logging.DEBUG):
+        source = make_source()
+        fetch_all(source, source.scan({}))
+        source.close()
+
+    assert "LOGIN" in caplog.text  # imapclient's debug log did record the command...
+    assert imap_user.password not in caplog.text  # ...redacted
 
 
 def test_the_password_can_come_from_a_file(
@@ -607,6 +640,29 @@ def test_wait_times_out_and_renews_idle(make_source: MakeSource) -> None:
 
     assert 1.9 <= time.monotonic() - began < 4
     assert len(factory.idle_checks) >= 4  # renewed every 0.5 s rather than one long check
+
+
+def test_new_mail_during_idle_renewal(dovecot: Dovecot, imap_user: ImapUser, make_source: MakeSource) -> None:
+    source = make_source(idle_renew_seconds=0.2)
+    source.scan({})
+    thread = _later(0.7, lambda: dovecot.append(imap_user, make_mail("new")))
+    began = time.monotonic()
+
+    source.wait_for_new_mail(10)
+
+    thread.join()
+    assert time.monotonic() - began < 3
+    assert len(source.scan({})) == 1  # the same connection, still in a sane state
+
+
+class _NoIdle(IMAPClient):  # type: ignore[misc]
+    def has_capability(self, capability: str) -> bool:
+        return capability.upper() != "IDLE" and bool(super().has_capability(capability))
+
+
+def test_a_server_without_idle_means_sleeping(make_source: MakeSource, sleeps: list[float]) -> None:
+    make_source(client_factory=_NoIdle).wait_for_new_mail(30)
+    assert len(sleeps) == 1 and 29 < sleeps[0] <= 30
 
 
 def test_without_idle_wait_sleeps_the_timeout(make_source: MakeSource, sleeps: list[float]) -> None:

@@ -23,10 +23,14 @@ Decisions that are not obvious from the config text:
 * Dovecot delays every login from an IP after a failed one (the anvil "auth
   penalty": 4 s, 8 s, ... 15 s), which would make one wrong-password test slow
   every later test. ``login_trusted_networks`` does not lift it for TLS
-  connections in 2.3.19, so after start-up the anvil-auth-penalty socket is
-  unlinked: the auth process (started lazily at the first login) then finds no
-  penalty service and skips the check. ``auth_failure_delay = 0`` removes the
-  rest; imap-login still rounds a failure up to about 0.5 s.
+  connections in 2.3.19, so right after start-up (before any connection) the
+  anvil-auth-penalty socket is unlinked: the auth process, started by the first
+  connection, then finds no penalty service and skips the check.
+  ``auth_failure_delay = 0`` removes the rest; imap-login still rounds a failed
+  login up to about 0.5 s.
+* IDLE reports new mail about 0.5 s after it arrives (Dovecot batches change
+  notifications); ``imap_idle_notify_interval = 1 secs`` only makes the
+  "* OK Still here" keepalives frequent.
 * ``ssl = yes`` (not ``required``): plaintext login stays possible on loopback,
   so ``security = "none"`` can be tested too. Certificates come from ``trustme``.
 * XOAUTH2 is offered: Dovecot 2.3 verifies the bearer token as the passdb
@@ -35,6 +39,8 @@ Decisions that are not obvious from the config text:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
 import os
 import re
@@ -62,6 +68,7 @@ from mailroom.config import ImapSecurity, ImapSettings
 HOST = "127.0.0.1"
 MAIL_UID = 65534  # nobody: Dovecot never gives mail access to root
 MAIL_GID = 65534  # nogroup
+PR_SET_PDEATHSIG = 1
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 _user_counter = itertools.count(1)
 
@@ -226,11 +233,24 @@ class Dovecot:
             stdout=stderr,
             stderr=stderr,
             start_new_session=True,  # a Ctrl-C in pytest must not reach it before teardown
+            preexec_fn=_die_with_parent,
         )
         stderr.close()
+        self._disable_auth_penalty(timeout)
         self._wait_until_ready(timeout)
-        # See the module docstring: no auth penalty between tests.
-        (self.root / "run" / "anvil-auth-penalty").unlink(missing_ok=True)
+
+    def _disable_auth_penalty(self, timeout: float) -> None:
+        """Unlink the anvil-auth-penalty socket (see the module docstring). It must
+        go before the first connection: that starts the auth process, which looks
+        for the socket only when it starts."""
+        penalty_socket = self.root / "run" / "anvil-auth-penalty"
+        deadline = time.monotonic() + timeout
+        while not penalty_socket.exists():
+            assert self._process is not None
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise DovecotError(f"dovecot did not start: {self.log_tail()}")
+            time.sleep(0.01)
+        penalty_socket.unlink()
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -432,6 +452,16 @@ class Dovecot:
                 continue
             if "/imap " in title + " " and marker in title:
                 yield child
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM Dovecot if pytest dies without teardown
+    (killed, crashed), so no orphan server keeps running. Linux only."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _prepare_root(root: Path) -> None:

@@ -1,0 +1,101 @@
+"""Drive the real `mailroom` command against a real Dovecot, as an operator would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tests.support.dovecot import Dovecot, ImapUser
+
+
+def write_config(
+    workdir: Path, dovecot: Dovecot, user: ImapUser, storage: dict[str, Any] | None = None, **imap: Any
+) -> Path:
+    """A mailroom.toml for ``user``'s mailbox: STARTTLS with the test CA, SQLite, no demo Maildir."""
+    settings = dovecot.settings(user, **imap)
+    values = {
+        "host": settings.host,
+        "port": settings.port,
+        "security": settings.security.value,
+        "ca_file": str(settings.ca_file),
+        "username": settings.username,
+        "password": settings.password.get_secret_value(),
+        "folder": settings.folder,
+        "action": settings.action.value,
+        "idle": settings.idle,
+        "batch_size": settings.batch_size,
+        "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout,
+        "poll_interval_seconds": settings.poll_interval_seconds,
+    }
+    storage_values = {"root": str(workdir / "storage"), **(storage or {})}
+    lines = [
+        "[storage]",
+        *_toml(storage_values),
+        "",
+        "[database]",
+        f'url = "sqlite:///{workdir / "mailroom.db"}"',
+        "",
+        "[maildir]",
+        'path = ""',
+        "",
+        "[worker]",
+        "progress = false",
+        "",
+        "[imap]",
+        *_toml(values),
+    ]
+    path = workdir / "mailroom.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(values: dict[str, Any]) -> list[str]:
+    return [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+
+
+def mailroom_command(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "mailroom", *args, "--config", str(config)]
+
+
+def run_mailroom(config: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(mailroom_command(config, *args), capture_output=True, text=True, timeout=timeout)
+
+
+def bulk_append(
+    dovecot: Dovecot,
+    user: ImapUser,
+    mails: Iterable[bytes],
+    folder: str = "INBOX",
+    flags: tuple[bytes, ...] = (),
+) -> None:
+    """Append many mails over one connection (one per mail would dominate the test's time)."""
+    with dovecot.client(user) as client:
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        for raw in mails:
+            client.append(folder, raw, flags=flags)
+
+
+def server_bodies(dovecot: Dovecot, user: ImapUser, folder: str) -> list[bytes]:
+    with dovecot.client(user) as client:
+        if not client.folder_exists(folder):
+            return []
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["ALL"])
+        return [data[b"BODY[]"] for data in client.fetch(uids, ["BODY.PEEK[]"]).values()] if uids else []
+
+
+def query(db_file: Path, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(f"sqlite:///{db_file}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
