@@ -11,8 +11,8 @@ publishes. Nothing is ever written outside the storage root.
 Layout (relative to the root)::
 
     <complaint-id>/manifest.json                      every file of the case
-    <complaint-id>/mail/<stamp>-<token>/...           complaint, reply, MP mail
-    <complaint-id>/documents/<stamp>-<token>/...      scans logged by staff
+    <complaint-id>/mail-<stamp>-<token>/...           complaint, reply, MP mail
+    <complaint-id>/documents-<stamp>-<token>/...      scans logged by staff
     _automatic/<yyyy-mm>/<stamp>-<token>/...          bounces, out-of-office, lists
     _duplicates/<yyyy-mm>/<stamp>-<token>/...
     _triage/<stamp>-<token>/...
@@ -81,10 +81,25 @@ class Storage:
         meta: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> list[FiledFile]:
-        """Write a mail's folder under staging; returns what it holds."""
+        """Write a mail's folder under staging; returns what it holds. On any
+        error the partial folder is removed before the error propagates."""
         folder = self._staging_dir(token)
         if folder.exists():
             shutil.rmtree(folder)  # left by a crashed attempt at this same token
+        try:
+            return self._stage_mail_files(folder, raw, attachments, meta or {}, error)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _stage_mail_files(
+        self,
+        folder: Path,
+        raw: bytes,
+        attachments: Sequence[ParsedAttachment],
+        meta: dict[str, Any],
+        error: str | None,
+    ) -> list[FiledFile]:
         files = [self._write(folder, RAW_NAME, raw, "raw_mail", content_type="message/rfc822")]
         for index, attachment in enumerate(attachments, start=1):
             name = f"attachments/{index:02d}-{safe_filename(attachment.filename, fallback='attachment')}"
@@ -100,7 +115,7 @@ class Storage:
             )
         if error is not None:
             files.append(self._write(folder, ERROR_NAME, error.encode("utf-8"), "error", "", "text/plain"))
-        self._write_manifest(folder, files, meta or {})
+        self._write_manifest(folder, files, meta)
         return files
 
     def stage_files(self, token: str, sources: Iterable[tuple[str, bytes]], kind: str) -> list[FiledFile]:
@@ -142,7 +157,8 @@ class Storage:
             if destination.exists():
                 return False
             raise StorageError(f"staged folder for {token} is missing and {target} does not exist")
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        if not destination.parent.is_dir():  # a stat is far cheaper than a failing mkdir
+            destination.parent.mkdir(parents=True, exist_ok=True)
         if destination.exists():  # published, then crashed before the staging copy went
             shutil.rmtree(source)
             return False
@@ -218,7 +234,8 @@ class Storage:
         path = (folder / name).resolve()
         if folder.resolve() not in path.parents:
             raise StorageError(f"file name {name!r} leaves its folder")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "xb") as handle:  # x: never overwrite inside a fresh folder
             handle.write(data)
         return FiledFile(name, sha256_hex(data), len(data), kind, original_name, content_type)

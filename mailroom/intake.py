@@ -1,26 +1,70 @@
-"""Take one fetched mail into the records: hash, parse, classify, stage, ledger.
+"""Take one fetched mail into the records, in three steps:
 
-Runs inside the caller's transaction and savepoint; writes files only under
-storage staging, so a rollback leaves nothing that recovery cannot clear.
+``stage_mail``    parse and write the files under storage staging. Touches no
+                  database, so the worker may run it in a helper process for
+                  the next batch while it commits this one. A mail that cannot
+                  be parsed, or is too big, is staged for quarantine instead.
+``decide``        classify against what is recorded (reads the database).
+``record_mail``   the database writes: complaint (with its ID), mail row,
+                  ledger entry; events and document rows are collected in
+                  ``BatchRows`` and written once per batch.
+
+Files are only ever written under storage staging here; the worker publishes
+them after the commit.
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mailroom.clock import LONDON
 from mailroom.domain.classify import MailFacts, classify
 from mailroom.domain.models import Decision, FetchedMail, Outcome, ParsedMail
-from mailroom.filing import FiledFile, folder_name, sha256_hex
+from mailroom.filing import FiledFile, Storage, folder_name, sha256_hex
 from mailroom.ingest.parse import parse_mail
 from mailroom.services import Services
 from mailroom.store.repository import Repository
-from mailroom.store.schema import Complaint, Document, Mail
+from mailroom.store.schema import Document
 
 CASE_OUTCOMES = (Outcome.COMPLAINT, Outcome.MP_ENQUIRY)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StagedMail:
+    """A mail parsed and written under staging, not yet classified.
+
+    ``parsed`` carries no attachment payloads (they are on disk by now), so
+    handing it between processes costs little; None when ``error`` is set."""
+
+    sha256: str
+    parsed: ParsedMail | None
+    token: str  # names the staged folder, and the final one
+    files: list[FiledFile]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedMail:
+    """A staged mail with the classifier's decision, not yet in the database."""
+
+    fetched: FetchedMail
+    staged: StagedMail
+    decision: Decision
+
+
+@dataclass
+class BatchRows:
+    """Rows written once per batch with executemany (one statement each, not one per mail)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -34,109 +78,105 @@ class IngestedMail:
     received_at: datetime
 
 
-def ingest_mail(services: Services, repo: Repository, fetched: FetchedMail) -> IngestedMail | None:
-    """Record one mail. None when it is a mail already recorded under an older
-    UIDVALIDITY of the same folder (the ledger gains the new key only)."""
-    now = services.clock.now()
-    sha256 = sha256_hex(fetched.raw)
+def record_resighting(services: Services, repo: Repository, fetched: FetchedMail, sha256: str) -> bool:
+    """True when this is a mail already recorded under an older UIDVALIDITY of
+    the same folder: the ledger gains the new key, nothing is logged again."""
     earlier = repo.resighted_mail(fetched.key, sha256)
-    if earlier is not None:
-        repo.add_ledger(fetched.key, sha256, earlier, now)
-        repo.add_event(now, "resighted", f"seen again as {fetched.key}", mail_id=earlier)
-        return None
-    limit = services.settings.storage.max_message_bytes
-    if len(fetched.raw) > limit:
-        return quarantine_mail(
-            services, repo, fetched, f"over the size limit: {len(fetched.raw)} > {limit} bytes"
-        )
-    parsed = parse_mail(fetched.raw)
-    decision = classify(MailFacts(parsed, sha256, services.policy), repo)
-    complaint_id = decision.complaint_id
-    if decision.outcome in CASE_OUTCOMES:
-        complaint_id = open_complaint_for(services, repo, parsed, fetched.received_at, decision)
-    return _record(services, repo, fetched, sha256, parsed, decision, complaint_id)
-
-
-def quarantine_mail(services: Services, repo: Repository, fetched: FetchedMail, error: str) -> IngestedMail:
-    """Keep the raw bytes and the reason; a person lists and retries these."""
-    decision = Decision(Outcome.QUARANTINED, "quarantine", error)
-    return _record(services, repo, fetched, sha256_hex(fetched.raw), None, decision, None)
-
-
-def open_complaint_for(
-    services: Services, repo: Repository, parsed: ParsedMail, received_at: datetime, decision: Decision
-) -> str:
-    """Log a stage 1 complaint from a mail; the year in its ID is the UK year of receipt."""
+    if earlier is None:
+        return False
     now = services.clock.now()
-    ids = services.settings.ids
-    year = received_at.astimezone(LONDON).year
-    complaint_id = repo.allocate_complaint_id(ids.prefix, year, ids.digits)
-    repo.add_complaint(
-        Complaint(
-            id=complaint_id,
-            status="open",
-            stage=1,
-            channel="email",
-            received_at=received_at,
-            complainant_name=parsed.sender.name[:300],
-            complainant_email=parsed.sender.email[:320],
-            subject=parsed.subject[:1000],
-            description=parsed.body_text,
-            flags=",".join(decision.flags),
-            created_at=now,
+    repo.add_ledger(fetched.key, sha256, earlier, now)
+    repo.add_event(now, "resighted", f"seen again as {fetched.key}", mail_id=earlier)
+    return True
+
+
+def stage_mail(storage: Storage, fetched: FetchedMail, max_bytes: int) -> StagedMail:
+    """Parse and stage one mail; never raises for a bad mail (quarantines it)."""
+    sha256 = sha256_hex(fetched.raw)
+    if len(fetched.raw) > max_bytes:
+        return stage_quarantine(
+            storage, fetched, sha256, f"over the size limit: {len(fetched.raw)} > {max_bytes} bytes"
         )
-    )
-    role = decision.flags[0].removesuffix("_enquiry") if decision.flags else "complainant"
-    repo.add_party(complaint_id, parsed.sender.email, parsed.sender.name[:300], role)
-    detail = f"stage 1 complaint logged from email received {received_at.isoformat()}"
-    repo.add_event(
-        now,
-        "logged",
-        detail + (f"; flagged {', '.join(decision.flags)}" if decision.flags else ""),
-        complaint_id=complaint_id,
-    )
-    return complaint_id
+    try:
+        parsed = parse_mail(fetched.raw)
+        token = uuid.uuid4().hex[:16]
+        files = storage.stage_mail(token, fetched.raw, parsed.attachments, _manifest_meta(fetched))
+    except Exception as exc:  # any failure: keep the bytes and the reason
+        log.warning("quarantining %s: %s", fetched.key, exc)
+        return stage_quarantine(storage, fetched, sha256, describe_error(exc))
+    without_payloads = tuple(replace(a, payload=b"") for a in parsed.attachments)
+    return StagedMail(sha256, replace(parsed, attachments=without_payloads), token, files)
 
 
-def target_folder(outcome: Outcome, complaint_id: str | None, received_at: datetime, token: str) -> str:
-    name = folder_name(received_at, token)
-    month = received_at.strftime("%Y-%m")
-    if complaint_id is not None:
-        return f"{complaint_id}/mail/{name}"
-    return {
-        Outcome.AUTOMATIC: f"_automatic/{month}/{name}",
-        Outcome.DUPLICATE: f"_duplicates/{month}/{name}",
-        Outcome.QUARANTINED: f"_quarantine/{name}",
-    }.get(outcome, f"_triage/{name}")
+def stage_quarantine(storage: Storage, fetched: FetchedMail, sha256: str, error: str) -> StagedMail:
+    """Keep the raw bytes and the reason; a person lists and retries these."""
+    token = uuid.uuid4().hex[:16]
+    files = storage.stage_mail(token, fetched.raw, (), _manifest_meta(fetched), error)
+    return StagedMail(sha256, None, token, files, error)
 
 
-def _record(
-    services: Services,
-    repo: Repository,
-    fetched: FetchedMail,
-    sha256: str,
-    parsed: ParsedMail | None,
-    decision: Decision,
-    complaint_id: str | None,
+def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: StagedMail) -> PreparedMail:
+    """Classify a staged mail. A rule that fails quarantines the mail rather
+    than abort the batch, which would fetch the same poison mail forever."""
+    if staged.parsed is None:
+        decision = Decision(Outcome.QUARANTINED, "quarantine", staged.error or "could not be ingested")
+        return PreparedMail(fetched, staged, decision)
+    try:
+        decision = classify(MailFacts(staged.parsed, staged.sha256, services.policy), repo)
+    except Exception as exc:
+        log.warning("quarantining %s: classification failed: %s", fetched.key, exc)
+        decision = Decision(
+            Outcome.QUARANTINED, "quarantine", f"classification failed: {describe_error(exc)}"
+        )
+    return PreparedMail(fetched, staged, decision)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line: the exception and where it was raised."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+    return f"{type(exc).__name__}: {exc}{place}".replace("\n", " ")[:500]
+
+
+def record_mail(
+    services: Services, repo: Repository, prepared: PreparedMail, rows: BatchRows
 ) -> IngestedMail:
     now = services.clock.now()
-    token = uuid.uuid4().hex[:16]
-    folder = target_folder(decision.outcome, complaint_id, fetched.received_at, token)
-    # Duplicates and quarantined mail keep their raw bytes only: no attachment extraction.
-    attachments = parsed.attachments if parsed is not None and decision.outcome != Outcome.DUPLICATE else ()
-    error = decision.reason if decision.outcome == Outcome.QUARANTINED else None
-    files = services.storage.stage_mail(
-        token, fetched.raw, attachments, _manifest_meta(fetched, decision), error
+    fetched, staged, decision = prepared.fetched, prepared.staged, prepared.decision
+    parsed = staged.parsed
+    complaint_id = decision.complaint_id
+    if parsed is not None and decision.outcome in CASE_OUTCOMES:
+        complaint_id = open_complaint_for(services, repo, parsed, fetched.received_at, decision, rows)
+    folder = target_folder(decision.outcome, complaint_id, fetched.received_at, staged.token)
+    mail_id = repo.insert_mail(
+        {
+            **(mail_fields(parsed) if parsed is not None else {}),
+            "token": staged.token,
+            "sha256": staged.sha256,
+            "size": len(fetched.raw),
+            "received_at": fetched.received_at,
+            "ingested_at": now,
+            "outcome": decision.outcome.value,
+            "rule": decision.rule,
+            "reason": decision.reason,
+            "complaint_id": complaint_id,
+            "duplicate_of": decision.duplicate_of,
+            "storage_path": folder,
+            "filed": False,
+            "triage_open": decision.outcome == Outcome.TRIAGE,
+            "attempts": 1,
+        }
     )
-    mail_id = repo.add_mail(_mail_row(fetched, sha256, parsed, decision, complaint_id, token, folder, now))
-    repo.add_ledger(fetched.key, sha256, mail_id, now)
-    repo.add_documents(document_rows(folder, files, mail_id, complaint_id))
-    repo.add_event(
-        now,
-        f"mail_{decision.outcome.value}",
-        f"{decision.rule}: {decision.reason}",
-        complaint_id=complaint_id,
-        mail_id=mail_id,
+    repo.add_ledger(fetched.key, staged.sha256, mail_id, now)
+    rows.documents.extend(document_rows(folder, staged.files, mail_id, complaint_id))
+    rows.events.append(
+        _event(
+            now,
+            f"mail_{decision.outcome.value}",
+            f"{decision.rule}: {decision.reason}",
+            complaint_id,
+            mail_id,
+        )
     )
     sender = parsed.sender.email if parsed is not None else ""
     subject = parsed.subject if parsed is not None else ""
@@ -145,34 +185,56 @@ def _record(
     )
 
 
-def _mail_row(
-    fetched: FetchedMail,
-    sha256: str,
-    parsed: ParsedMail | None,
+def open_complaint_for(
+    services: Services,
+    repo: Repository,
+    parsed: ParsedMail,
+    received_at: datetime,
     decision: Decision,
-    complaint_id: str | None,
-    token: str,
-    folder: str,
-    now: datetime,
-) -> Mail:
-    fields = mail_fields(parsed) if parsed is not None else {}
-    return Mail(
-        token=token,
-        sha256=sha256,
-        size=len(fetched.raw),
-        received_at=fetched.received_at,
-        ingested_at=now,
-        outcome=decision.outcome.value,
-        rule=decision.rule,
-        reason=decision.reason,
-        complaint_id=complaint_id,
-        duplicate_of=decision.duplicate_of,
-        storage_path=folder,
-        filed=False,
-        triage_open=decision.outcome == Outcome.TRIAGE,
-        attempts=1,
-        **fields,
+    rows: BatchRows | None = None,
+) -> str:
+    """Log a stage 1 complaint from a mail; the year in its ID is the UK year of receipt."""
+    now = services.clock.now()
+    ids = services.settings.ids
+    complaint_id = repo.allocate_complaint_id(ids.prefix, received_at.astimezone(LONDON).year, ids.digits)
+    repo.insert_complaint(
+        {
+            "id": complaint_id,
+            "status": "open",
+            "stage": 1,
+            "channel": "email",
+            "received_at": received_at,
+            "complainant_name": parsed.sender.name[:300],
+            "complainant_email": parsed.sender.email[:320],
+            "subject": parsed.subject[:1000],
+            "description": parsed.body_text,
+            "flags": ",".join(decision.flags),
+            "created_at": now,
+        }
     )
+    role = decision.flags[0].removesuffix("_enquiry") if decision.flags else "complainant"
+    repo.add_party(complaint_id, parsed.sender.email, parsed.sender.name[:300], role, new_case=True)
+    detail = f"stage 1 complaint logged from email received {received_at.isoformat()}"
+    if decision.flags:
+        detail += f"; flagged {', '.join(decision.flags)}"
+    event = _event(now, "logged", detail, complaint_id, None)
+    if rows is not None:
+        rows.events.append(event)
+    else:
+        repo.add_events([event])
+    return complaint_id
+
+
+def target_folder(outcome: Outcome, complaint_id: str | None, received_at: datetime, token: str) -> str:
+    name = folder_name(received_at, token)
+    month = received_at.strftime("%Y-%m")
+    if complaint_id is not None:
+        return f"{complaint_id}/mail-{name}"  # flat: every extra directory level costs a create
+    return {
+        Outcome.AUTOMATIC: f"_automatic/{month}/{name}",
+        Outcome.DUPLICATE: f"_duplicates/{month}/{name}",
+        Outcome.QUARANTINED: f"_quarantine/{name}",
+    }.get(outcome, f"_triage/{name}")
 
 
 def mail_fields(parsed: ParsedMail) -> dict[str, Any]:
@@ -205,20 +267,15 @@ def document_rows(
     ]
 
 
-def _manifest_meta(fetched: FetchedMail, decision: Decision) -> dict[str, Any]:
+def _event(
+    at: datetime, kind: str, detail: str, complaint_id: str | None, mail_id: int | None
+) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "detail": detail, "complaint_id": complaint_id, "mail_id": mail_id}
+
+
+def _manifest_meta(fetched: FetchedMail) -> dict[str, Any]:
+    # What became of the mail (outcome, case, later triage) is in the database's
+    # events: a folder's manifest says only where the bytes came from.
     key = fetched.key
-    return {
-        "source": {
-            "account": key.account,
-            "folder": key.folder,
-            "uidvalidity": key.uidvalidity,
-            "uid": key.uid,
-        },
-        "received_at": fetched.received_at.isoformat(),
-        # The decision when ingested; later triage or retry is in the database's events.
-        "ingest_decision": {
-            "outcome": decision.outcome.value,
-            "rule": decision.rule,
-            "reason": decision.reason,
-        },
-    }
+    source = {"account": key.account, "folder": key.folder, "uidvalidity": key.uidvalidity, "uid": key.uid}
+    return {"source": source, "received_at": fetched.received_at.isoformat()}

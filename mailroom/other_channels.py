@@ -75,7 +75,7 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
             complaint_id=complaint_id,
         )
         if scans:
-            folder = f"{complaint_id}/documents/{folder_name(request.received_at, token)}"
+            folder = f"{complaint_id}/documents-{folder_name(request.received_at, token)}"
             files = services.storage.stage_files(token, scans, "scan")
             services.storage.sync()
             repo.add_documents(document_rows(folder, files, None, complaint_id))

@@ -3,8 +3,12 @@ case manifests in step. Idempotent: recovery calls it after a crash."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from mailroom.services import Services
-from mailroom.store.repository import Repository
+from mailroom.store.repository import DocumentRow, Repository
+from mailroom.store.schema import Document
 
 
 def publish_unfiled(services: Services) -> int:
@@ -14,20 +18,24 @@ def publish_unfiled(services: Services) -> int:
             return 0
         for mail in mails:
             services.storage.publish(mail.token, mail.storage_path)
-        services.storage.sync()
-        for complaint_id in sorted({mail.complaint_id for mail in mails if mail.complaint_id}):
-            write_case_manifest(services, repo, complaint_id)
-        services.storage.sync()  # manifests durable before the mails count as filed
-        for mail in mails:
-            mail.filed = True
+        cases = sorted({mail.complaint_id for mail in mails if mail.complaint_id})
+        for complaint_id, documents in repo.documents_of_cases(cases).items():
+            services.storage.write_case_manifest(complaint_id, _manifest_entries(complaint_id, documents))
+        services.storage.sync()  # folders and manifests durable before the mails count as filed
+        repo.mark_filed([mail.id for mail in mails])
     return len(mails)
 
 
 def write_case_manifest(services: Services, repo: Repository, complaint_id: str) -> None:
     """``<complaint-id>/manifest.json``: every file of the case with its SHA-256,
     paths relative to the case folder (what an evidence pack is built from)."""
+    documents = repo.documents_of_case(complaint_id)
+    services.storage.write_case_manifest(complaint_id, _manifest_entries(complaint_id, documents))
+
+
+def _manifest_entries(complaint_id: str, documents: Sequence[Document | DocumentRow]) -> list[dict[str, Any]]:
     prefix = f"{complaint_id}/"
-    entries = [
+    return [
         {
             "path": document.path.removeprefix(prefix),
             "sha256": document.sha256,
@@ -36,6 +44,5 @@ def write_case_manifest(services: Services, repo: Repository, complaint_id: str)
             "original_name": document.original_name,
             "mail_id": document.mail_id,
         }
-        for document in repo.documents_of_case(complaint_id)
+        for document in documents
     ]
-    services.storage.write_case_manifest(complaint_id, entries)

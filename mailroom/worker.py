@@ -13,23 +13,25 @@ For each source (IMAP mailbox, Maildir), under a per-mailbox lock:
 5. acknowledge only now change the mailbox (move or flag), then ledger that.
 
 A mail that cannot be parsed, or is over the size limit, or makes any step
-fail, is quarantined with its raw bytes and the reason, in its own savepoint,
-so one bad mail never blocks the others and nothing is dropped.
+before its database writes fail, is quarantined with its raw bytes and the
+reason, so one bad mail never blocks the others and nothing is dropped. A
+database failure aborts the whole batch: nothing is acknowledged, and the next
+run fetches the batch again.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.source import MailSource
-from mailroom.intake import IngestedMail, ingest_mail, quarantine_mail
+from mailroom.intake import BatchRows, IngestedMail, StagedMail, decide, record_mail, record_resighting
 from mailroom.publishing import publish_unfiled
 from mailroom.services import Services
+from mailroom.stager import StagedBatch, stager_for
 from mailroom.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 # A staged folder nobody committed for this long belongs to a process that died;
 # younger ones may belong to a process still working (staff logging a call).
 ABANDONED_STAGING_SECONDS = 3600
+# Runs of at least three batches of this size stage in a helper process.
+BATCH_HINT = 50
 
 
 @dataclass
@@ -55,16 +59,36 @@ def run_once(
 ) -> RunReport:
     """One pass over every source. Safe to kill at any moment and run again."""
     report = RunReport()
+    max_bytes = services.settings.storage.max_message_bytes
     for source in sources:
         with services.lock(source.account):
             recover(services, source)
-            for batch in source.fetch(new_keys(services, source)):
-                ingest_batch(services, batch, report)
-                publish_unfiled(services)
-                acknowledge(services, source)
-                if progress is not None:
-                    progress(len(batch))
+            keys = new_keys(services, source)
+            with stager_for(services.storage.root, max_bytes, len(keys), BATCH_HINT) as stager:
+                previous: tuple[Sequence[FetchedMail], StagedBatch] | None = None
+                for batch in source.fetch(keys):
+                    staged = stager.submit(batch)  # parse + stage, beside the commit of the previous batch
+                    if previous is not None:
+                        commit_batch(services, source, *previous, report, progress)
+                    previous = (batch, staged)
+                if previous is not None:
+                    commit_batch(services, source, *previous, report, progress)
     return report
+
+
+def commit_batch(
+    services: Services,
+    source: MailSource,
+    batch: Sequence[FetchedMail],
+    staged: StagedBatch,
+    report: RunReport,
+    progress: Progress | None,
+) -> None:
+    ingest_batch(services, batch, staged(), report)
+    publish_unfiled(services)
+    acknowledge(services, source)
+    if progress is not None:
+        progress(len(batch))
 
 
 def recover(services: Services, source: MailSource) -> None:
@@ -90,34 +114,35 @@ def new_keys(services: Services, source: MailSource) -> list[SourceKey]:
     return [key for key in keys if key not in known]
 
 
-def ingest_batch(services: Services, batch: Sequence[FetchedMail], report: RunReport) -> None:
+def ingest_batch(
+    services: Services, batch: Sequence[FetchedMail], staged: Sequence[StagedMail], report: RunReport
+) -> None:
+    """Classify and record a staged batch in one transaction, then commit."""
+    rows = BatchRows()
     with services.store.transaction() as repo:
-        for fetched in batch:
+        for fetched, mail in zip(batch, staged, strict=True):
             report.seen += 1
-            try:
-                with repo.savepoint():
-                    result = ingest_mail(services, repo, fetched)
-            except Exception as exc:  # any failure: keep the bytes and the reason
-                log.warning("quarantining %s: %s", fetched.key, exc)
-                with repo.savepoint():
-                    result = quarantine_mail(services, repo, fetched, _describe(exc))
-            if result is None:
+            if record_resighting(services, repo, fetched, mail.sha256):
+                services.storage.discard_staged(mail.token)
                 report.resighted += 1
                 continue
+            result = record_mail(services, repo, decide(services, repo, fetched, mail), rows)
             report.outcomes[result.outcome.value] += 1
             report.logged.append(result)
+        repo.add_events(rows.events)
+        repo.add_documents(rows.documents)
         _advance_checkpoints(repo, batch)
         services.storage.sync()  # staged files are durable before the commit that names them
 
 
 def acknowledge(services: Services, source: MailSource) -> None:
     with services.store.transaction() as repo:
-        keys = repo.unacknowledged(source.account)
-    if not keys:
+        pending = repo.unacknowledged(source.account)
+    if not pending:
         return
-    source.acknowledge(keys)
+    source.acknowledge([key for _, key in pending])
     with services.store.transaction() as repo:
-        repo.mark_acknowledged(keys)
+        repo.mark_acknowledged([ledger_id for ledger_id, _ in pending])
 
 
 def _advance_checkpoints(repo: Repository, batch: Sequence[FetchedMail]) -> None:
@@ -131,9 +156,3 @@ def _advance_checkpoints(repo: Repository, batch: Sequence[FetchedMail]) -> None
             highest[slot] = max(highest.get(slot, 0), int(key.uid))
     for (account, folder, uidvalidity), last_uid in highest.items():
         repo.advance_checkpoint(account, folder, uidvalidity, last_uid)
-
-
-def _describe(exc: BaseException) -> str:
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
-    return f"{type(exc).__name__}: {exc}{place}".replace("\n", " ")[:500]

@@ -114,7 +114,7 @@ def test_filing_layout_manifests_and_hashes(services: Services, tmp_path: Path) 
         (case,) = repo.list_complaints()
         documents = repo.documents_of_case(case.id)
     folder = root / mail.storage_path
-    assert folder.parent.parent == root / case.id
+    assert folder.parent == root / case.id and folder.name.startswith("mail-")
     assert (folder / "message.eml").read_bytes() == raw
     manifest = json.loads((folder / "manifest.json").read_text())
     for entry in manifest["files"]:
@@ -222,11 +222,13 @@ def test_recovery_publishes_committed_and_discards_abandoned_staging(
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.eml").write_bytes(mailgen.complaint(1))
     # Simulate a crash after the commit but before publishing.
+    from mailroom.stager import stage_batch
     from mailroom.worker import ingest_batch, new_keys
 
     report = RunReport()
     for batch in source.fetch(new_keys(services, source)):
-        ingest_batch(services, batch, report)
+        staged = stage_batch(services.storage.root, services.settings.storage.max_message_bytes, batch)
+        ingest_batch(services, batch, staged, report)
     with services.store.transaction() as repo:
         (mail,) = repo.unfiled_mails()
     abandoned = services.storage.root / ".staging" / "deadbeef"
@@ -239,4 +241,6 @@ def test_recovery_publishes_committed_and_discards_abandoned_staging(
         assert len(repo.list_mails()) == 1
     assert (services.storage.root / mail.storage_path / "message.eml").exists()
     assert not abandoned.exists()
-    assert Outcome(mail.outcome) is Outcome.COMPLAINT
+    with services.store.transaction() as repo:
+        recorded = repo.get_mail(mail.id)
+        assert recorded is not None and Outcome(recorded.outcome) is Outcome.COMPLAINT
