@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Runs the worker once on the embedded defaults: SQLite and files under storage/,
+# Runs the worker once on the embedded defaults (SQLite and files under storage/),
 # reading the bundled sample mailbox in examples/mailbox.
 demo: $(STAMP)
-	$(BIN)/mailroom run --once
+	MAILROOM_MAILDIR__PATH=examples/mailbox $(BIN)/mailroom run --once
 	$(BIN)/mailroom cases list
 
 # Real components the tests start themselves: Dovecot (IMAP) from Debian.

@@ -58,6 +58,9 @@ USER_ERRORS = (ConfigError, SourceError, IntakeError, TriageError)
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # mail-parser logs raw header text (names, addresses) at WARNING: personal
+    # data does not belong in logs, and its defects are recorded per mail anyway.
+    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     try:
         app()
     except USER_ERRORS as exc:

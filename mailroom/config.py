@@ -135,8 +135,9 @@ class ImapSettings(_Section):
 
 class MaildirSettings(_Section):
     # A Maildir (cur/new) or a folder of .eml files read by `mailroom run`;
-    # empty: off. The embedded default reads the bundled demo mailbox.
-    path: Path | None = Path("examples/mailbox")
+    # empty: off. Off by default so that demo mail can never reach a real
+    # database; `make demo` turns it on for the bundled examples/mailbox.
+    path: Path | None = None
 
     @field_validator("path", mode="before")
     @classmethod

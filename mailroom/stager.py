@@ -9,8 +9,13 @@ costs more than it saves.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +29,8 @@ from mailroom.intake import StagedMail, stage_mail
 log = logging.getLogger(__name__)
 
 StagedBatch = Callable[[], list[StagedMail]]  # call to wait for the batch's results
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def stage_batch(root: Path, max_bytes: int, batch: Sequence[FetchedMail]) -> list[StagedMail]:
@@ -79,5 +86,19 @@ def stager_for(root: Path, max_bytes: int, mails: int, batch_size: int) -> Itera
         yield InlineStager(root, max_bytes)
         return
     # spawn, not fork: the parent holds database connections and maybe threads.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         yield ProcessStager(root, max_bytes, pool)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Runs first in the helper process. If the worker is killed (SIGKILL gives
+    it no chance to shut the pool down), the helper would wait forever on its
+    task queue: ask the kernel to kill it with its parent."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)

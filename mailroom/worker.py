@@ -2,21 +2,24 @@
 
 For each source (IMAP mailbox, Maildir), under a per-mailbox lock:
 
-1. recover    finish what a crash left half done (staged folders, unfiled
-              mails, mailbox actions not yet confirmed);
-2. scan       list the mails the source holds that the ledger has not seen;
-3. per batch  fetch raw bytes (never marking them read) and, in ONE database
-              transaction: hash, parse, classify, open complaints, stage the
-              files, then make the staged files durable and commit;
-4. publish    move each staged folder to its final place under the complaint
-              ID and rewrite the case manifests; mark the mails filed;
-5. acknowledge only now change the mailbox (move or flag), then ledger that.
+1. recover      finish what a crash left half done (staged folders, unfiled
+                mails, mailbox actions not yet confirmed);
+2. scan         list the mails the source holds that the ledger has not seen;
+3. per batch:
+   fetch        raw bytes, never marking them read;
+   stage        hash, parse and write the files under storage/.staging (no
+                database; for long runs in a helper process, one batch ahead);
+   ingest       in ONE transaction: classify, open complaints, write mail rows
+                and ledger entries, make the staged files durable, commit;
+   publish      move each staged folder to its final place under the complaint
+                ID, rewrite the case manifests, mark the mails filed;
+   acknowledge  only now change the mailbox (move or flag), then ledger that.
 
-A mail that cannot be parsed, or is over the size limit, or makes any step
-before its database writes fail, is quarantined with its raw bytes and the
-reason, so one bad mail never blocks the others and nothing is dropped. A
-database failure aborts the whole batch: nothing is acknowledged, and the next
-run fetches the batch again.
+A mail that cannot be parsed or is over the size limit is quarantined with its
+raw bytes and the reason, so one bad mail never blocks the others and nothing
+is dropped. A database failure aborts the whole batch: nothing is
+acknowledged, and the next run fetches the batch again. docs/ingestion.md says
+what a crash at each step leaves behind and how recovery finishes it.
 """
 
 from __future__ import annotations

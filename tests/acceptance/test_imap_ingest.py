@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from mailroom.filing import sha256_hex
 from tests.support import mailgen
 from tests.support.dovecot import Dovecot, ImapUser
@@ -71,6 +73,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
 ) -> None:
     randomness = random.Random(20261123)
     kills = 0
+    started = time.time()
     for round_number in range(20):
         user = dovecot.add_user()
         folder = tmp_path / f"round{round_number}"
@@ -99,6 +102,20 @@ def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
         assert query(folder / "mailroom.db", "SELECT count(*) FROM complaints") == [(300,)]
         assert query(folder / "mailroom.db", "SELECT count(*) FROM ledger WHERE acknowledged = 0") == [(0,)]
     assert kills >= 20  # the test really did kill workers mid-flight
+    assert _helpers_started_since(started, wait=10) == []  # a killed worker's staging helper dies with it
+
+
+def _helpers_started_since(started: float, wait: float) -> list[int]:
+    deadline = time.monotonic() + wait
+    while True:
+        found = [
+            p.pid
+            for p in psutil.process_iter(["cmdline", "create_time"])
+            if p.info["create_time"] >= started and "multiprocessing" in " ".join(p.info["cmdline"] or [])
+        ]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_folder_recreated_with_a_new_uidvalidity_brings_no_duplicates(
@@ -253,3 +270,30 @@ def test_idle_wakes_the_running_worker_within_seconds(
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_two_workers_on_one_mailbox_log_each_mail_once(
+    dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path, db_url: str
+) -> None:
+    """Two `mailroom run --once` at the same time, on SQLite (file lock) and on
+    PostgreSQL (advisory lock): each mail is logged once."""
+    mails = [mailgen.complaint(n) for n in range(200)]
+    bulk_append(dovecot, imap_user, mails)
+    config = write_config(tmp_path, dovecot, imap_user, database_url=db_url, batch_size=20)
+    workers = [
+        subprocess.Popen(
+            mailroom_command(config, "run", "--once"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr
+    db: Path | str = tmp_path / "mailroom.db" if db_url.startswith("sqlite") else db_url
+    assert query(db, "SELECT count(*) FROM ledger") == [(200,)]
+    assert query(db, "SELECT count(*) FROM complaints") == [(200,)]
+    assert query(db, "SELECT count(DISTINCT sha256) FROM mails") == [(200,)]
+    assert server_bodies(dovecot, imap_user, "INBOX") == []

@@ -15,7 +15,12 @@ from tests.support.dovecot import Dovecot, ImapUser
 
 
 def write_config(
-    workdir: Path, dovecot: Dovecot, user: ImapUser, storage: dict[str, Any] | None = None, **imap: Any
+    workdir: Path,
+    dovecot: Dovecot,
+    user: ImapUser,
+    storage: dict[str, Any] | None = None,
+    database_url: str | None = None,
+    **imap: Any,
 ) -> Path:
     """A mailroom.toml for ``user``'s mailbox: STARTTLS with the test CA, SQLite, no demo Maildir."""
     settings = dovecot.settings(user, **imap)
@@ -35,12 +40,13 @@ def write_config(
         "poll_interval_seconds": settings.poll_interval_seconds,
     }
     storage_values = {"root": str(workdir / "storage"), **(storage or {})}
+    default_url = f"sqlite:///{workdir / 'mailroom.db'}"
     lines = [
         "[storage]",
         *_toml(storage_values),
         "",
         "[database]",
-        f'url = "sqlite:///{workdir / "mailroom.db"}"',
+        f'url = "{database_url or default_url}"',
         "",
         "[maildir]",
         'path = ""',
@@ -92,8 +98,9 @@ def server_bodies(dovecot: Dovecot, user: ImapUser, folder: str) -> list[bytes]:
         return [data[b"BODY[]"] for data in client.fetch(uids, ["BODY.PEEK[]"]).values()] if uids else []
 
 
-def query(db_file: Path, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(f"sqlite:///{db_file}")
+def query(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` from a SQLite file or a database URL."""
+    engine = create_engine(f"sqlite:///{db}" if isinstance(db, Path) else db)
     try:
         with engine.connect() as connection:
             return [tuple(row) for row in connection.execute(text(sql))]
