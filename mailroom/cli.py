@@ -10,9 +10,10 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -64,8 +65,13 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as exc:
-        err.print(f"mailroom: {exc}", markup=False, highlight=False)
+        _error_line(str(exc))
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+def _error_line(message: str) -> None:
+    """One line on stderr, never wrapped: scripts and log collectors read it."""
+    sys.stderr.write("mailroom: " + " ".join(message.split()) + "\n")
 
 
 @contextmanager
@@ -125,12 +131,21 @@ def _serve(services: Services, sources: list[MailSource]) -> None:
     signal.signal(signal.SIGINT, stop)
     interval = services.settings.imap.poll_interval_seconds
     while not state["stopping"]:
-        report = run_once(services, sources)
-        if report.seen:
-            err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
+        failed = False
+        try:
+            report = run_once(services, sources)
+            if report.seen:
+                err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
+        except SourceError as exc:  # the source's own retries are spent: say so, try again next poll
+            _error_line(str(exc))
+            failed = True
         try:
             state["waiting"] = True
-            if not state["stopping"]:
+            if state["stopping"]:
+                break
+            if failed:
+                time.sleep(interval)
+            else:
                 sources[0].wait_for_new_mail(interval)  # the first source is IMAP when configured
         except _Stop:
             break
@@ -294,11 +309,18 @@ def cases_new(
 
 
 def _parse_uk_time(text: str) -> datetime:
+    """A UK wall-clock time (or one with an explicit offset) as an aware datetime.
+    In the autumn's repeated hour the first (BST) occurrence is taken."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise IntakeError(f"--received: not a date or date-time: {text!r} (use 2026-11-20T14:05)") from None
-    return value.replace(tzinfo=LONDON) if value.tzinfo is None else value
+    if value.tzinfo is not None:
+        return value
+    local = value.replace(tzinfo=LONDON)
+    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value:
+        raise IntakeError(f"--received: {text} did not happen in the UK (the clocks went forward)")
+    return local
 
 
 # -- triage ----------------------------------------------------------------------------------

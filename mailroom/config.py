@@ -32,7 +32,7 @@ from pydantic_settings import (
 DEFAULT_CONFIG_PATH = Path("mailroom.toml")
 ENV_PREFIX = "MAILROOM_"
 SECRETS_DIR_ENV = "MAILROOM_SECRETS_DIR"
-_SECRET_WORDS = ("password", "token", "secret")
+_SECRET_WORDS = ("password", "token", "secret", "url")
 
 
 class ConfigError(Exception):
@@ -49,7 +49,9 @@ class StorageSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    url: str = ""  # empty: SQLite at <storage.root>/mailroom.db
+    # Empty: SQLite at <storage.root>/mailroom.db. Kept out of repr: a
+    # PostgreSQL URL may carry a password.
+    url: str = Field(default="", repr=False)
 
 
 class IdSettings(_Section):
@@ -160,6 +162,7 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         secrets_nested_delimiter="__",
+        secrets_prefix="",  # secret files are named <section>__<key>, without MAILROOM_
         extra="forbid",
         frozen=True,
     )
@@ -233,7 +236,9 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     key = ".".join(str(part) for part in err["loc"]) or "(root)"
     message = err["msg"].removeprefix("Value error, ")
-    secret = any(word in key for word in _SECRET_WORDS)
+    # Never echo a value that might be a secret: a misspelt key (extra_forbidden)
+    # is exactly where a password lands when someone types "pasword".
+    secret = any(word in key for word in _SECRET_WORDS) or err["type"] == "extra_forbidden"
     if "input" in err and not secret and err["type"] != "missing" and not isinstance(err["input"], dict):
         message += f" (got {err['input']!r})"
     more = len(exc.errors()) - 1

@@ -146,7 +146,7 @@ def record_mail(
     parsed = staged.parsed
     complaint_id = decision.complaint_id
     if parsed is not None and decision.outcome in CASE_OUTCOMES:
-        complaint_id = open_complaint_for(services, repo, parsed, fetched.received_at, decision, rows)
+        complaint_id = open_complaint_for(services, repo, parsed, fetched.received_at, decision, rows, now)
     folder = target_folder(decision.outcome, complaint_id, fetched.received_at, staged.token)
     mail_id = repo.insert_mail(
         {
@@ -192,9 +192,10 @@ def open_complaint_for(
     received_at: datetime,
     decision: Decision,
     rows: BatchRows | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Log a stage 1 complaint from a mail; the year in its ID is the UK year of receipt."""
-    now = services.clock.now()
+    now = now or services.clock.now()
     ids = services.settings.ids
     complaint_id = repo.allocate_complaint_id(ids.prefix, received_at.astimezone(LONDON).year, ids.digits)
     repo.insert_complaint(

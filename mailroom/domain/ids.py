@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# 31 symbols (a prime count) with look-alikes (I, O, S, Z, U) removed, so the
-# positional weighted sum below catches every single-character substitution and
-# every adjacent transposition in IDs shorter than 31 characters.
+# 31 symbols (a prime count) with look-alikes (I, O, S, Z, U) removed. The
+# positional weighted sum below catches every typo that still reads as an ID of
+# the configured shape: one digit changed to another digit, one prefix letter to
+# another letter, two neighbouring characters swapped (IDs under 31 characters).
+# Characters whose codes differ by 31 (0/O, 1/P) collide, but such a string
+# never matches the ID pattern in the first place.
 _CHECK_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTVWXY"
 
 
