@@ -68,8 +68,8 @@ class Rule:
 # to a flood" must stay a complaint. A missed auto-reply lands as a complaint a
 # person can close; a missed complaint is never logged at all.
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(out of (the )?office(\s*:| until\b| auto-?reply\b| reply\b)|automatic reply\s*:|auto[- ]?reply\s*:|"
-    r"autoreply\s*:|auto:|abwesenheitsnotiz|r[ée]ponse automatique)",
+    r"^\s*(out of (the )?office(\s*:| until\b| auto-?reply\b| reply\b)"
+    r"|automatic reply\s*:|auto[- ]?reply\s*:|autoreply\s*:|auto:|abwesenheitsnotiz|r[ée]ponse automatique)",
     re.IGNORECASE,
 )
 _DAEMON_LOCAL_PARTS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
