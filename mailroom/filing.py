@@ -61,9 +61,10 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def folder_name(received_at: datetime, token: str) -> str:
-    """Sorts by receipt time; the token keeps two mails in one second apart."""
-    return f"{received_at.strftime('%Y%m%dT%H%M%SZ')}-{token}"
+def folder_name(received_at: datetime, token: str, kind: str = "mail") -> str:
+    """``mail-20261102T081417Z-<token>``: sorts by receipt time; the token keeps
+    two mails of the same second apart."""
+    return f"{kind}-{received_at.strftime('%Y%m%dT%H%M%SZ')}-{token}"
 
 
 class Storage:
@@ -76,20 +77,22 @@ class Storage:
     def stage_mail(
         self,
         token: str,
+        name: str,
         raw: bytes,
         attachments: Sequence[ParsedAttachment] = (),
         meta: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> list[FiledFile]:
-        """Write a mail's folder under staging; returns what it holds. On any
-        error the partial folder is removed before the error propagates."""
-        folder = self._staging_dir(token)
-        if folder.exists():
-            shutil.rmtree(folder)  # left by a crashed attempt at this same token
+        """Write a mail's folder ``name`` under ``.staging/<token>/``; returns what
+        it holds. On any error the partial folder is removed before the error
+        propagates."""
+        wrapper = self._staging_dir(token)
+        if wrapper.exists():
+            shutil.rmtree(wrapper)  # left by a crashed attempt at this same token
         try:
-            return self._stage_mail_files(folder, raw, attachments, meta or {}, error)
+            return self._stage_mail_files(wrapper / _plain(name), raw, attachments, meta or {}, error)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(wrapper, ignore_errors=True)
             raise
 
     def _stage_mail_files(
@@ -118,11 +121,14 @@ class Storage:
         self._write_manifest(folder, files, meta)
         return files
 
-    def stage_files(self, token: str, sources: Iterable[tuple[str, bytes]], kind: str) -> list[FiledFile]:
+    def stage_files(
+        self, token: str, name: str, sources: Iterable[tuple[str, bytes]], kind: str
+    ) -> list[FiledFile]:
         """Stage documents given by staff (scans of letters, notes of calls)."""
-        folder = self._staging_dir(token)
-        if folder.exists():
-            shutil.rmtree(folder)
+        wrapper = self._staging_dir(token)
+        if wrapper.exists():
+            shutil.rmtree(wrapper)
+        folder = wrapper / _plain(name)
         files = []
         for index, (name, data) in enumerate(sources, start=1):
             safe = f"{index:02d}-{safe_filename(name, fallback='document')}"
@@ -150,23 +156,36 @@ class Storage:
     # -- publishing ------------------------------------------------------------
 
     def publish(self, token: str, target: str) -> bool:
-        """Move a staged folder to ``target``. False if it was already published."""
-        source = self._staging_dir(token)
+        """Move a staged folder to ``target``. False if it was already published.
+
+        Where the target's parent does not exist yet (a new complaint's folder),
+        the staging wrapper itself is renamed to become it: creating directories
+        is the dearest thing this module does, and a rename is nearly free."""
+        wrapper = self._staging_dir(token)
         destination = self.resolve(target)
-        if not source.exists():
-            if destination.exists():
+        staged = wrapper / destination.name
+        if not staged.exists():
+            if destination.exists():  # published before a crash; clear what is left
+                shutil.rmtree(wrapper, ignore_errors=True)
                 return False
             raise StorageError(f"staged folder for {token} is missing and {target} does not exist")
-        if not destination.parent.is_dir():  # a stat is far cheaper than a failing mkdir
-            destination.parent.mkdir(parents=True, exist_ok=True)
-        if destination.exists():  # published, then crashed before the staging copy went
-            shutil.rmtree(source)
-            return False
+        if not destination.parent.exists() and self._rename_into_place(wrapper, destination.parent):
+            return True
         try:
-            os.replace(source, destination)
-        except FileNotFoundError:  # another process published it a moment ago
+            os.replace(staged, destination)
+        except OSError:  # another process published it a moment ago
             if not destination.exists():
                 raise
+            return False
+        wrapper.rmdir()
+        return True
+
+    def _rename_into_place(self, wrapper: Path, new_parent: Path) -> bool:
+        if not new_parent.parent.is_dir():
+            new_parent.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(wrapper, new_parent)
+        except OSError:  # created meanwhile (another mail of the same case): move the folder alone
             return False
         return True
 
@@ -243,6 +262,12 @@ class Storage:
     def _write_manifest(self, folder: Path, files: Sequence[FiledFile], meta: dict[str, Any]) -> None:
         body = {**meta, "files": [asdict(f) for f in files]}
         (folder / MANIFEST).write_bytes(_json_bytes(body))
+
+
+def _plain(name: str) -> str:
+    if not name or "/" in name or name in (".", ".."):
+        raise StorageError(f"bad folder name {name!r}")
+    return name
 
 
 def _json_bytes(body: Any) -> bytes:

@@ -100,7 +100,8 @@ def stage_mail(storage: Storage, fetched: FetchedMail, max_bytes: int) -> Staged
     try:
         parsed = parse_mail(fetched.raw)
         token = uuid.uuid4().hex[:16]
-        files = storage.stage_mail(token, fetched.raw, parsed.attachments, _manifest_meta(fetched))
+        name = folder_name(fetched.received_at, token)
+        files = storage.stage_mail(token, name, fetched.raw, parsed.attachments, _manifest_meta(fetched))
     except Exception as exc:  # any failure: keep the bytes and the reason
         log.warning("quarantining %s: %s", fetched.key, exc)
         return stage_quarantine(storage, fetched, sha256, describe_error(exc))
@@ -111,7 +112,8 @@ def stage_mail(storage: Storage, fetched: FetchedMail, max_bytes: int) -> Staged
 def stage_quarantine(storage: Storage, fetched: FetchedMail, sha256: str, error: str) -> StagedMail:
     """Keep the raw bytes and the reason; a person lists and retries these."""
     token = uuid.uuid4().hex[:16]
-    files = storage.stage_mail(token, fetched.raw, (), _manifest_meta(fetched), error)
+    name = folder_name(fetched.received_at, token)
+    files = storage.stage_mail(token, name, fetched.raw, (), _manifest_meta(fetched), error)
     return StagedMail(sha256, None, token, files, error)
 
 
@@ -230,7 +232,7 @@ def target_folder(outcome: Outcome, complaint_id: str | None, received_at: datet
     name = folder_name(received_at, token)
     month = received_at.strftime("%Y-%m")
     if complaint_id is not None:
-        return f"{complaint_id}/mail-{name}"  # flat: every extra directory level costs a create
+        return f"{complaint_id}/{name}"  # flat: every extra directory level costs a create
     return {
         Outcome.AUTOMATIC: f"_automatic/{month}/{name}",
         Outcome.DUPLICATE: f"_duplicates/{month}/{name}",

@@ -75,8 +75,9 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
             complaint_id=complaint_id,
         )
         if scans:
-            folder = f"{complaint_id}/documents-{folder_name(request.received_at, token)}"
-            files = services.storage.stage_files(token, scans, "scan")
+            name = folder_name(request.received_at, token, kind="documents")
+            folder = f"{complaint_id}/{name}"
+            files = services.storage.stage_files(token, name, scans, "scan")
             services.storage.sync()
             repo.add_documents(document_rows(folder, files, None, complaint_id))
             repo.add_event(

@@ -77,7 +77,10 @@ def _retry_one(services: Services, repo: Repository, mail: Mail) -> str:
         complaint_id = open_complaint_for(services, repo, parsed, mail.received_at, decision)
     token = uuid.uuid4().hex[:16]
     folder = target_folder(decision.outcome, complaint_id, mail.received_at, token)
-    files = services.storage.stage_mail(token, raw, parsed.attachments, {"retried_from": mail.storage_path})
+    name = folder.rsplit("/", 1)[-1]
+    files = services.storage.stage_mail(
+        token, name, raw, parsed.attachments, {"retried_from": mail.storage_path}
+    )
     for name, value in mail_fields(parsed).items():
         setattr(mail, name, value)
     mail.token, mail.storage_path, mail.filed = token, folder, False
