@@ -24,9 +24,10 @@ what a crash at each step leaves behind and how recovery finishes it.
 
 from __future__ import annotations
 
+import heapq
 import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mailroom.domain.models import FetchedMail, SourceKey
@@ -66,16 +67,19 @@ def run_once(
     for source in sources:
         with services.lock(source.account):
             recover(services, source)
-            keys = new_keys(services, source)
+            scanned, keys = new_keys(services, source)
+            outstanding = Outstanding(scanned, keys)
             with stager_for(services.storage.root, max_bytes, len(keys), BATCH_HINT) as stager:
                 previous: tuple[Sequence[FetchedMail], StagedBatch] | None = None
                 for batch in source.fetch(keys):
                     staged = stager.submit(batch)  # parse + stage, beside the commit of the previous batch
                     if previous is not None:
-                        commit_batch(services, source, *previous, report, progress)
+                        commit_batch(services, source, *previous, outstanding, report, progress)
                     previous = (batch, staged)
                 if previous is not None:
-                    commit_batch(services, source, *previous, report, progress)
+                    commit_batch(services, source, *previous, outstanding, report, progress)
+            with services.store.transaction() as repo:
+                advance_checkpoints(repo, outstanding)  # also past mails that were all known
     return report
 
 
@@ -84,10 +88,12 @@ def commit_batch(
     source: MailSource,
     batch: Sequence[FetchedMail],
     staged: StagedBatch,
+    outstanding: Outstanding,
     report: RunReport,
     progress: Progress | None,
 ) -> None:
-    ingest_batch(services, batch, staged(), report)
+    outstanding.done(fetched.key for fetched in batch)
+    ingest_batch(services, batch, staged(), report, outstanding)
     publish_unfiled(services)
     acknowledge(services, source)
     if progress is not None:
@@ -110,15 +116,20 @@ def recover(services: Services, source: MailSource) -> None:
     acknowledge(services, source)
 
 
-def new_keys(services: Services, source: MailSource) -> list[SourceKey]:
+def new_keys(services: Services, source: MailSource) -> tuple[list[SourceKey], list[SourceKey]]:
+    """(every key the source listed, those not yet in the ledger)."""
     with services.store.transaction() as repo:
         keys = source.scan(repo.checkpoints(source.account))
         known = repo.known_keys(keys)
-    return [key for key in keys if key not in known]
+    return keys, [key for key in keys if key not in known]
 
 
 def ingest_batch(
-    services: Services, batch: Sequence[FetchedMail], staged: Sequence[StagedMail], report: RunReport
+    services: Services,
+    batch: Sequence[FetchedMail],
+    staged: Sequence[StagedMail],
+    report: RunReport,
+    outstanding: Outstanding | None = None,
 ) -> None:
     """Classify and record a staged batch in one transaction, then commit."""
     rows = BatchRows()
@@ -134,7 +145,8 @@ def ingest_batch(
             report.logged.append(result)
         repo.add_events(rows.events)
         repo.add_documents(rows.documents)
-        _advance_checkpoints(repo, batch)
+        if outstanding is not None:
+            advance_checkpoints(repo, outstanding)  # in the same commit as the ledger rows
         services.storage.sync()  # staged files are durable before the commit that names them
 
 
@@ -148,14 +160,49 @@ def acknowledge(services: Services, source: MailSource) -> None:
         repo.mark_acknowledged([ledger_id for ledger_id, _ in pending])
 
 
-def _advance_checkpoints(repo: Repository, batch: Sequence[FetchedMail]) -> None:
-    """Remember the highest IMAP UID committed per folder (IMAP keys have a
-    non-zero UIDVALIDITY; file sources have none and rely on the ledger)."""
-    highest: dict[tuple[str, str, int], int] = {}
-    for fetched in batch:
-        key = fetched.key
-        if key.uidvalidity and key.uid.isdigit():
-            slot = (key.account, key.folder, key.uidvalidity)
-            highest[slot] = max(highest.get(slot, 0), int(key.uid))
-    for (account, folder, uidvalidity), last_uid in highest.items():
+class Outstanding:
+    """IMAP UIDs listed this run and not yet committed, per folder.
+
+    The checkpoint may move up to the highest UID listed, but never past one
+    still outstanding: a source may skip a mail (the server sent no body,
+    twice), and a checkpoint past it would leave it in the mailbox unread
+    forever. Heaps with lazy deletion keep this O(log n) a mail."""
+
+    def __init__(self, scanned: Iterable[SourceKey], new: Iterable[SourceKey]) -> None:
+        self.ceiling: dict[tuple[str, str, int], int] = {}
+        self._heaps: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+        self._done: set[tuple[tuple[str, str, int], int]] = set()
+        for key in scanned:
+            if _is_imap(key):
+                self.ceiling[_slot(key)] = max(self.ceiling.get(_slot(key), 0), int(key.uid))
+        for key in new:
+            if _is_imap(key):
+                heapq.heappush(self._heaps[_slot(key)], int(key.uid))
+
+    def done(self, keys: Iterable[SourceKey]) -> None:
+        self._done.update((_slot(key), int(key.uid)) for key in keys if _is_imap(key))
+
+    def safe_checkpoints(self) -> dict[tuple[str, str, int], int]:
+        """Per folder: the highest UID such that every listed UID up to it is committed."""
+        safe = {}
+        for slot, ceiling in self.ceiling.items():
+            heap = self._heaps.get(slot, [])
+            while heap and (slot, heap[0]) in self._done:
+                heapq.heappop(heap)
+            safe[slot] = min(ceiling, heap[0] - 1) if heap else ceiling
+        return safe
+
+
+def advance_checkpoints(repo: Repository, outstanding: Outstanding) -> None:
+    """Remember how far each IMAP folder is committed. (File sources have no
+    UIDs and rely on the ledger alone.)"""
+    for (account, folder, uidvalidity), last_uid in outstanding.safe_checkpoints().items():
         repo.advance_checkpoint(account, folder, uidvalidity, last_uid)
+
+
+def _is_imap(key: SourceKey) -> bool:
+    return bool(key.uidvalidity) and key.uid.isdigit()
+
+
+def _slot(key: SourceKey) -> tuple[str, str, int]:
+    return (key.account, key.folder, key.uidvalidity)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mailroom.domain.ids import case_reference
-from mailroom.domain.models import Channel, Outcome
+from mailroom.domain.models import Channel, FetchedMail, Outcome, SourceKey
 from mailroom.filing import sha256_hex
 from mailroom.ingest.maildir_source import MaildirSource
+from mailroom.ingest.source import Checkpoint
 from mailroom.other_channels import OtherChannelComplaint, log_complaint
 from mailroom.quarantine import retry
 from mailroom.services import Services
@@ -226,7 +228,7 @@ def test_recovery_publishes_committed_and_discards_abandoned_staging(
     from mailroom.worker import ingest_batch, new_keys
 
     report = RunReport()
-    for batch in source.fetch(new_keys(services, source)):
+    for batch in source.fetch(new_keys(services, source)[1]):
         staged = stage_batch(services.storage.root, services.settings.storage.max_message_bytes, batch)
         ingest_batch(services, batch, staged, report)
     with services.store.transaction() as repo:
@@ -244,3 +246,49 @@ def test_recovery_publishes_committed_and_discards_abandoned_staging(
     with services.store.transaction() as repo:
         recorded = repo.get_mail(mail.id)
         assert recorded is not None and Outcome(recorded.outcome) is Outcome.COMPLAINT
+
+
+class _FlakySource:
+    """An IMAP-like source whose server drops one body on the first pass."""
+
+    account = "flaky@example.org"
+
+    def __init__(self, mails: dict[int, bytes], drop: set[int]) -> None:
+        self.mails, self.drop = mails, drop
+
+    def scan(self, checkpoints: Mapping[str, Checkpoint]) -> list[SourceKey]:
+        last = checkpoints["INBOX"].last_uid if "INBOX" in checkpoints else 0
+        return [SourceKey(self.account, "INBOX", 7, str(uid)) for uid in sorted(self.mails) if uid > last]
+
+    def fetch(self, keys: Sequence[SourceKey]) -> Iterator[list[FetchedMail]]:
+        at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        yield [
+            FetchedMail(key, self.mails[int(key.uid)], at, len(self.mails[int(key.uid)]))
+            for key in keys
+            if int(key.uid) not in self.drop
+        ]
+
+    def acknowledge(self, keys: Sequence[SourceKey]) -> None:
+        pass
+
+    def wait_for_new_mail(self, timeout: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_mail_the_source_skipped_is_fetched_again_next_run(services: Services) -> None:
+    """GIVEN the server sends no body for UID 2 on the first pass
+    THEN the checkpoint stops before UID 2, and the next pass ingests it."""
+    source = _FlakySource({uid: mailgen.complaint(uid) for uid in range(1, 6)}, drop={2})
+    first = run_once(services, [source])
+    assert first.seen == 4
+    with services.store.transaction() as repo:
+        assert repo.checkpoints(source.account)["INBOX"].last_uid == 1
+    source.drop = set()
+    second = run_once(services, [source])
+    assert second.seen == 1
+    with services.store.transaction() as repo:
+        assert len(repo.list_complaints()) == 5
+        assert repo.checkpoints(source.account)["INBOX"].last_uid == 5
