@@ -26,9 +26,10 @@ from rich.table import Table
 from mailroom.clock import LONDON
 from mailroom.config import ConfigError, load_settings
 from mailroom.domain.models import Channel
+from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import MailSource, SourceError
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
-from mailroom.services import Services, build_services, file_source
+from mailroom.services import Services, build_services
 from mailroom.triage import Resolution, TriageError, resolve
 from mailroom.views import complaint_detail, complaint_summary, mail_view
 from mailroom.worker import RunReport, run_once
@@ -162,8 +163,13 @@ def ingest(
     for path in paths:
         if not path.exists():
             raise IntakeError(f"no such file or folder: {path}")
+    source = MaildirSource(paths)
     with _services(config) as services:
-        _print_report(_run_with_progress(services, [file_source(paths)]))
+        _print_report(_run_with_progress(services, [source]))
+    for path, reason in source.errors:  # unreadable files: nothing recorded, so say so
+        _error_line(f"not ingested: {path}: {reason}")
+    if source.errors:
+        raise typer.Exit(1)
 
 
 def _run_with_progress(services: Services, sources: list[MailSource]) -> RunReport:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
@@ -53,14 +52,10 @@ class Services:
             tokens = command_token_provider(imap.oauth2_token_command) if imap.oauth2_token_command else None
             found.append(ImapSource(imap, token_provider=tokens))
         if self.settings.maildir.path is not None:
-            found.append(file_source([self.settings.maildir.path]))
+            from mailroom.ingest.maildir_source import MaildirSource
+
+            found.append(MaildirSource([self.settings.maildir.path]))
         return found
-
-
-def file_source(paths: list[Path]) -> MailSource:
-    from mailroom.ingest.maildir_source import MaildirSource
-
-    return MaildirSource(paths)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
