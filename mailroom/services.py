@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
@@ -23,7 +24,7 @@ class Services:
     store: Store
     storage: Storage
 
-    @property
+    @cached_property
     def policy(self) -> ClassifyPolicy:
         classify = self.settings.classify
         own = {address.lower() for address in classify.own_addresses}
