@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 
@@ -153,6 +154,33 @@ class ClassifySettings(_Section):
     councillor_domains: list[str] = Field(default_factory=list)
 
 
+class Region(StrEnum):
+    """The landlord's nation: whose bank holidays are non-working days."""
+
+    ENGLAND_AND_WALES = "england-and-wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern-ireland"
+
+
+class CalendarSettings(_Section):
+    region: Region = Region.ENGLAND_AND_WALES
+    # Days the office is shut besides bank holidays (e.g. the Christmas shutdown).
+    closure_days: list[date] = Field(default_factory=list)
+    # Days that are working days although they would not be (e.g. a Saturday opening).
+    extra_working_days: list[date] = Field(default_factory=list)
+    # "HH:MM" UK time: a complaint received after it counts from the next working
+    # day. Empty (the default): the day of receipt is day 0 whatever the hour,
+    # the strictest reading of the Code.
+    cutoff: time | None = None
+    # Optional gov.uk bank-holidays.json to cross-check the holidays package against.
+    govuk_bank_holidays_file: Path | None = None
+
+    @field_validator("cutoff", "govuk_bank_holidays_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class WorkerSettings(_Section):
     progress: bool = True
 
@@ -173,6 +201,7 @@ class Settings(BaseSettings):
     imap: ImapSettings = ImapSettings()
     maildir: MaildirSettings = MaildirSettings()
     classify: ClassifySettings = ClassifySettings()
+    calendar: CalendarSettings = CalendarSettings()
     worker: WorkerSettings = WorkerSettings()
 
     @classmethod
