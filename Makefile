@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP) system-deps
+	$(BIN)/python -m bench.calendar_add_working_days
 	$(BIN)/python -m bench.ingest_throughput
 
 clean:

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -23,15 +23,25 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mailroom.calendar_source import (
+    CalendarSourceError,
+    bank_holidays,
+    build_calendar,
+    govuk_differences,
+    load_govuk,
+)
 from mailroom.clock import LONDON
-from mailroom.config import ConfigError, load_settings
+from mailroom.clocks import deadlines_of, open_deadlines
+from mailroom.config import ConfigError, Region, load_settings
+from mailroom.domain.calendar import CalendarRangeError
+from mailroom.domain.deadlines import RulePackError
 from mailroom.domain.models import Channel
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import MailSource, SourceError
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
 from mailroom.services import Services, build_services
 from mailroom.triage import Resolution, TriageError, resolve
-from mailroom.views import complaint_detail, complaint_summary, mail_view
+from mailroom.views import complaint_detail, complaint_summary, deadline_view, mail_view
 from mailroom.worker import RunReport, run_once
 
 app = typer.Typer(
@@ -41,10 +51,12 @@ mail_app = typer.Typer(no_args_is_help=True, help="Ingested mail.")
 cases_app = typer.Typer(no_args_is_help=True, help="Complaints.")
 triage_app = typer.Typer(no_args_is_help=True, help="Mail the rules could not place.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Mail that could not be ingested.")
+calendar_app = typer.Typer(no_args_is_help=True, help="Working days (docs/working-days.md).")
 app.add_typer(mail_app, name="mail")
 app.add_typer(cases_app, name="cases")
 app.add_typer(triage_app, name="triage")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(calendar_app, name="calendar")
 
 out = Console()
 err = Console(stderr=True)
@@ -55,7 +67,10 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/cli.md).")]
 
-USER_ERRORS = (ConfigError, SourceError, IntakeError, TriageError)
+# The span the calendar is built for (mailroom/calendar_source.py).
+calendar_first_year, calendar_last_year = 2020, 2040
+
+USER_ERRORS = (ConfigError, SourceError, IntakeError, TriageError, RulePackError, CalendarSourceError)
 
 
 def main() -> None:
@@ -67,7 +82,7 @@ def main() -> None:
         app()
     except USER_ERRORS as exc:
         _error_line(str(exc))
-        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+        sys.exit(2 if isinstance(exc, ConfigError | RulePackError) else 1)
 
 
 def _error_line(message: str) -> None:
@@ -269,7 +284,7 @@ def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOpti
         complaint = repo.get_complaint(complaint_id.upper())
         if complaint is None:
             raise IntakeError(f"no complaint {complaint_id}")
-        view = complaint_detail(repo, complaint)
+        view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
     if as_json:
         _print_json(view)
         return
@@ -327,6 +342,77 @@ def _parse_uk_time(text: str) -> datetime:
     if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value:
         raise IntakeError(f"--received: {text} did not happen in the UK (the clocks went forward)")
     return local
+
+
+# -- deadlines and calendar ---------------------------------------------------------------
+
+
+@app.command("deadlines")
+def deadlines_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Code clocks running on open complaints, soonest first, with their state."""
+    with _services(config) as services, services.store.transaction() as repo:
+        rows = [{"complaint_id": c.id, **deadline_view(d)} for c, d in open_deadlines(services, repo)]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="Open Code deadlines", title_justify="left")
+    for column in ("complaint", "clock", "para", "due", "state"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["complaint_id"], row["clock"], row["paragraph"], row["due"], row["state"])
+    out.print(table)
+
+
+@calendar_app.command("add-working-days")
+def calendar_add_working_days(
+    start: Annotated[str, typer.Argument(help="A date: 2026-12-23.")],
+    days: Annotated[int, typer.Argument(help="Working days to add (0 or more).")],
+    region: Annotated[
+        Region | None, typer.Option(help="Whose bank holidays (default: calendar.region).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the date N working days after DATE, and nothing else."""
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise IntakeError(f"DATE: not a date: {start!r} (use 2026-12-23)") from None
+    if days < 0:
+        raise IntakeError(f"N: must be 0 or more, not {days}")
+    settings = load_settings(config)
+    if region is not None:
+        settings = settings.model_copy(
+            update={"calendar": settings.calendar.model_copy(update={"region": region})}
+        )
+    try:
+        result = build_calendar(settings.calendar).add_working_days(first, days)
+    except CalendarRangeError as exc:
+        raise IntakeError(str(exc)) from None
+    sys.stdout.write(result.isoformat() + "\n")
+
+
+@calendar_app.command("check-govuk")
+def calendar_check_govuk(
+    path: Annotated[
+        Path | None, typer.Argument(help="gov.uk bank-holidays.json (default: the configured file).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compare the calendar's bank holidays with gov.uk's; one line per difference."""
+    settings = load_settings(config)
+    source = path or settings.calendar.govuk_bank_holidays_file
+    if source is None:
+        raise IntakeError("no file: pass PATH or set calendar.govuk_bank_holidays_file")
+    calendar = settings.calendar
+    govuk = load_govuk(source)[calendar.region.value]
+    years = range(calendar_first_year, calendar_last_year + 1)
+    ours = bank_holidays(calendar.region, years)
+    differences = govuk_differences(ours, govuk, date(years.start, 1, 1), date(years.stop - 1, 12, 31))
+    for line in differences:
+        sys.stdout.write(line + "\n")
+    if differences:
+        raise typer.Exit(1)
+    sys.stdout.write(f"no differences for {calendar.region.value}\n")
 
 
 # -- triage ----------------------------------------------------------------------------------

@@ -181,6 +181,21 @@ class CalendarSettings(_Section):
         return None if value == "" else value
 
 
+class PolicySettings(_Section):
+    # The Code's clocks as data; empty: the bundled rules/code-2024.toml.
+    rule_pack: Path | None = None
+    # The landlord's own limits in working days, stricter than the Code only,
+    # e.g. {stage1_response = 8}. A laxer value stops mailroom at start.
+    clocks: dict[str, int] = Field(default_factory=dict)
+    # A clock with this many working days or fewer left is "due_soon".
+    due_soon_working_days: int = Field(default=2, ge=0, le=20)
+
+    @field_validator("rule_pack", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class WorkerSettings(_Section):
     progress: bool = True
 
@@ -202,6 +217,7 @@ class Settings(BaseSettings):
     maildir: MaildirSettings = MaildirSettings()
     classify: ClassifySettings = ClassifySettings()
     calendar: CalendarSettings = CalendarSettings()
+    policy: PolicySettings = PolicySettings()
     worker: WorkerSettings = WorkerSettings()
 
     @classmethod

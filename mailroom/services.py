@@ -6,15 +6,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
+from mailroom.domain.calendar import WorkingCalendar
 from mailroom.domain.classify import ClassifyPolicy
+from mailroom.domain.deadlines import RulePack, RulePackError, load_rule_pack
 from mailroom.filing import Storage
 from mailroom.ingest.source import MailSource
 from mailroom.locks import mailbox_lock
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
+
+BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "code-2024.toml"
 
 
 @dataclass
@@ -36,6 +41,21 @@ class Services:
             mp_domains=tuple(classify.mp_domains),
             councillor_domains=tuple(classify.councillor_domains),
         )
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        from mailroom.calendar_source import build_calendar
+
+        return build_calendar(self.settings.calendar)
+
+    @cached_property
+    def rule_pack(self) -> RulePack:
+        path = self.settings.policy.rule_pack or BUNDLED_RULE_PACK
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulePackError(f"policy.rule_pack: cannot read {path}: {exc.strerror}") from None
+        return load_rule_pack(text, self.settings.policy.clocks)
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:
@@ -62,9 +82,11 @@ class Services:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return Services(
+    services = Services(
         settings=settings,
         clock=clock or SystemClock(),
         store=Store(engine),
         storage=Storage(settings.storage.root),
     )
+    services.rule_pack  # noqa: B018 - a laxer landlord policy must stop mailroom at start
+    return services

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from mailroom.clock import LONDON
+from mailroom.domain.deadlines import Deadline
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint, Mail
 
@@ -49,9 +50,24 @@ def complaint_summary(complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def complaint_detail(repo: Repository, complaint: Complaint) -> dict[str, Any]:
+def deadline_view(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "clock": deadline.clock,
+        "paragraph": deadline.paragraph,
+        "title": deadline.title,
+        "started_at": iso(deadline.started_at),
+        "due": deadline.due.isoformat(),
+        "lapses_at": iso(deadline.lapses_at),
+        "state": deadline.state.value,
+        "met_at": iso(deadline.stopped_at) if deadline.stopped_at else None,
+        "calendar_version": deadline.calendar_version,
+    }
+
+
+def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Deadline]) -> dict[str, Any]:
     return {
         **complaint_summary(complaint),
+        "deadlines": [deadline_view(deadline) for deadline in deadlines],
         "description": complaint.description,
         "parties": [
             {"email": party.email, "name": party.name, "role": party.role}

@@ -1,0 +1,119 @@
+"""The deadline and calendar commands, run as an operator would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import mailgen
+
+
+def mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mailroom", *args, "--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "mailroom.toml"
+    storage = tmp_path / "storage"
+    config.write_text(
+        f'[storage]\nroot = "{storage}"\n[maildir]\npath = ""\n[worker]\nprogress = false\n{extra}'
+    )
+    return config
+
+
+def test_add_working_days_prints_the_date_and_nothing_else(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert mailroom(config, "calendar", "add-working-days", "2022-09-12", "5").stdout == "2022-09-20\n"
+    # 2 January is a bank holiday in Scotland only
+    scotland = mailroom(config, "calendar", "add-working-days", "2026-12-31", "1", "--region", "scotland")
+    assert scotland.stdout == "2027-01-05\n"
+    assert mailroom(config, "calendar", "add-working-days", "2026-12-31", "1").stdout == "2027-01-04\n"
+
+
+def test_add_working_days_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    results = [
+        mailroom(config, "calendar", "add-working-days", *args)
+        for args in (("31/12/2026", "1"), ("1900-01-01", "1"))
+    ]
+    # "--" so that -1 is read as a value, not an option
+    negative = [
+        sys.executable,
+        "-m",
+        "mailroom",
+        "calendar",
+        "add-working-days",
+        "--config",
+        str(config),
+        "--",
+    ]
+    results.append(
+        subprocess.run([*negative, "2026-12-31", "-1"], capture_output=True, text=True, timeout=120)
+    )
+    for result in results:
+        assert result.returncode == 1, result.args
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_closure_day_in_config_moves_the_result(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[calendar]\nclosure_days = ["2027-01-04"]\n')
+    assert mailroom(config, "calendar", "add-working-days", "2026-12-31", "1").stdout == "2027-01-05\n"
+
+
+def test_deadlines_and_cases_show_report_the_code_clocks(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.eml").write_bytes(mailgen.complaint(1))
+    assert mailroom(config, "ingest", str(inbox)).returncode == 0
+    rows = json.loads(mailroom(config, "deadlines", "--json").stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["clock"] == "stage1_acknowledgement" and row["paragraph"] == "6.2"
+    assert row["state"] in {"due", "due_soon", "overdue"}
+    (case,) = json.loads(mailroom(config, "cases", "list", "--json").stdout)
+    shown = json.loads(mailroom(config, "cases", "show", case["id"], "--json").stdout)
+    assert [(d["clock"], d["due"], d["state"]) for d in shown["deadlines"]] == [
+        (row["clock"], row["due"], row["state"])
+    ]
+
+
+def test_a_policy_laxer_than_the_code_stops_mailroom_with_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "[policy]\nclocks = { stage1_response = 15 }\n")
+    result = mailroom(config, "deadlines")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "policy.clocks.stage1_response" in line and "laxer" in line
+
+
+def test_check_govuk_reports_each_difference_on_its_own_line(tmp_path: Path) -> None:
+    from datetime import date
+
+    from mailroom.calendar_source import bank_holidays
+    from mailroom.config import Region
+
+    england = sorted(d for d in bank_holidays(Region.ENGLAND_AND_WALES, range(2026, 2027)) if d.weekday() < 5)
+    published = [d for d in england if d != date(2026, 5, 25)] + [date(2026, 7, 1)]  # one missing, one extra
+    document = {
+        division: {"division": division, "events": [{"title": "x", "date": d.isoformat()} for d in published]}
+        for division in ("england-and-wales", "scotland", "northern-ireland")
+    }
+    govuk = tmp_path / "bank-holidays.json"
+    govuk.write_text(json.dumps(document))
+    config = write_config(tmp_path)
+    result = mailroom(config, "calendar", "check-govuk", str(govuk))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "2026-05-25 (Mon): bank holiday in the calendar, not on gov.uk",
+        "2026-07-01 (Wed): bank holiday on gov.uk, not in the calendar",
+    ]
+    clean = {
+        k: {**v, "events": [{"title": "x", "date": d.isoformat()} for d in england]}
+        for k, v in document.items()
+    }
+    govuk.write_text(json.dumps(clean))
+    assert mailroom(config, "calendar", "check-govuk", str(govuk)).returncode == 0
