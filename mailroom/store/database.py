@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +37,26 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # of failing with SQLITE_BUSY when a read transaction upgrades to a write.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint; safe in WAL mode
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch a database to WAL once. Two workers opening a new database at the
+    same moment can both try; the switch needs an exclusive lock and SQLite may
+    answer "database is locked" at once rather than wait, so retry briefly."""
+    for attempt in range(100):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

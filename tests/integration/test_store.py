@@ -161,3 +161,27 @@ def test_message_ids_thread_to_the_nearest_case(store: Store) -> None:
         repo.add_mail(_mail("t2", message_id="<two@x>", complaint_id="CMP-2026-000002"))
         assert repo.complaint_for_message_ids(["<two@x>", "<one@x>"]) == "CMP-2026-000002"
         assert repo.complaint_for_message_ids(["<nobody@x>"]) is None
+
+
+def _migrate_in_a_process(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+
+
+def test_workers_starting_together_on_a_new_database_all_migrate(db_url: str) -> None:
+    """Four processes open a brand-new database at the same moment (WAL switch on
+    SQLite, table creation on both): every one succeeds and the schema is right."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_migrate_in_a_process, args=(db_url,)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
