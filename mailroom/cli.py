@@ -30,6 +30,7 @@ from mailroom.calendar_source import (
     govuk_differences,
     load_govuk,
 )
+from mailroom.case_events import CaseEventError, ClockEvent, record_event
 from mailroom.clock import LONDON
 from mailroom.clocks import deadlines_of, open_deadlines
 from mailroom.config import ConfigError, Region, load_settings
@@ -70,7 +71,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/c
 # The span the calendar is built for (mailroom/calendar_source.py).
 calendar_first_year, calendar_last_year = 2020, 2040
 
-USER_ERRORS = (ConfigError, SourceError, IntakeError, TriageError, RulePackError, CalendarSourceError)
+USER_ERRORS = (
+    ConfigError,
+    SourceError,
+    IntakeError,
+    TriageError,
+    RulePackError,
+    CalendarSourceError,
+    CaseEventError,
+)
 
 
 def main() -> None:
@@ -329,18 +338,34 @@ def cases_new(
         out.print(f"logged {complaint_id}")
 
 
-def _parse_uk_time(text: str) -> datetime:
+@cases_app.command("record")
+def cases_record(
+    complaint_id: str,
+    event: Annotated[ClockEvent, typer.Argument(help="The step taken.")],
+    at: Annotated[str, typer.Option("--at", help="When, UK time: 2026-11-20T14:05.")],
+    note: Annotated[str, typer.Option(help="Kept on the audit trail.")] = "",
+    by: Annotated[str, typer.Option(help="Who is recording it.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Record a step that starts or stops a Code clock (acknowledgement sent, ...)."""
+    when = _parse_uk_time(at, "--at")
+    with _services(config) as services:
+        record_event(services, complaint_id.upper(), event, when, note, by)
+    out.print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()}")
+
+
+def _parse_uk_time(text: str, option: str = "--received") -> datetime:
     """A UK wall-clock time (or one with an explicit offset) as an aware datetime.
     In the autumn's repeated hour the first (BST) occurrence is taken."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise IntakeError(f"--received: not a date or date-time: {text!r} (use 2026-11-20T14:05)") from None
+        raise IntakeError(f"{option}: not a date or date-time: {text!r} (use 2026-11-20T14:05)") from None
     if value.tzinfo is not None:
         return value
     local = value.replace(tzinfo=LONDON)
     if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value:
-        raise IntakeError(f"--received: {text} did not happen in the UK (the clocks went forward)")
+        raise IntakeError(f"{option}: {text} did not happen in the UK (the clocks went forward)")
     return local
 
 

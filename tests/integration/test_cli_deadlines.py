@@ -117,3 +117,25 @@ def test_check_govuk_reports_each_difference_on_its_own_line(tmp_path: Path) -> 
     }
     govuk.write_text(json.dumps(clean))
     assert mailroom(config, "calendar", "check-govuk", str(govuk)).returncode == 0
+
+
+def test_recording_the_acknowledgement_meets_its_clock_and_starts_the_response_clock(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.eml").write_bytes(mailgen.complaint(1))  # received Mon 2 Nov 2026 (mailgen.BASE_DATE)
+    assert mailroom(config, "ingest", str(inbox)).returncode == 0
+    (case,) = json.loads(mailroom(config, "cases", "list", "--json").stdout)
+    recorded = mailroom(
+        config, "cases", "record", case["id"], "stage1_acknowledged", "--at", "2026-11-04T10:00"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    shown = json.loads(mailroom(config, "cases", "show", case["id"], "--json").stdout)
+    clocks = {d["clock"]: d for d in shown["deadlines"]}
+    assert clocks["stage1_acknowledgement"]["state"] == "met"
+    assert clocks["stage1_response"]["started_at"] == "2026-11-04T10:00:00+00:00"
+    assert clocks["stage1_response"]["due"] == "2026-11-18"  # 10 working days after Wed 4 Nov
+    twice = mailroom(config, "cases", "record", case["id"], "stage1_acknowledged", "--at", "2026-11-05T10:00")
+    assert twice.returncode == 1 and "already has stage1_acknowledged" in twice.stderr
+    early = mailroom(config, "cases", "record", case["id"], "stage1_responded", "--at", "2020-01-01T10:00")
+    assert early.returncode == 1 and "before the complaint was received" in early.stderr
