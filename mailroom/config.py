@@ -136,6 +136,58 @@ class ImapSettings(_Section):
         return ""
 
 
+class SmtpSecurity(StrEnum):
+    STARTTLS = "starttls"  # plain connect then STARTTLS, required (never opportunistic); port 587
+    TLS = "tls"  # implicit TLS, usually port 465
+    NONE = "none"  # cleartext; refused unless the host is a loopback address
+
+
+class SmtpSettings(_Section):
+    host: str = ""  # empty: outbound mail stays queued in the outbox
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    ca_file: Path | None = None
+    username: str = ""  # empty: no SMTP AUTH
+    password: SecretStr = SecretStr("")
+    password_file: Path | None = None
+    sender: str = ""  # the From address of outbound mail
+    timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    @field_validator("ca_file", "password_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check(self) -> SmtpSettings:
+        if not self.host:
+            return self
+        if "@" not in self.sender:
+            raise ValueError("sender (an address) is required when host is set")
+        if self.security is SmtpSecurity.NONE and not _is_loopback(self.host):
+            raise ValueError("security 'none' is allowed only for a loopback host")
+        return self
+
+    def resolved_password(self) -> str:
+        """The password, from ``password`` or else the first line of ``password_file``."""
+        if self.password.get_secret_value():
+            return self.password.get_secret_value()
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip("\r\n")
+            except OSError as exc:
+                raise ConfigError(
+                    f"smtp.password_file: cannot read {self.password_file}: {exc.strerror}"
+                ) from None
+        return ""
+
+
 class MaildirSettings(_Section):
     # A Maildir (cur/new) or a folder of .eml files read by `mailroom run`;
     # empty: off. Off by default so that demo mail can never reach a real
@@ -214,6 +266,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     ids: IdSettings = IdSettings()
     imap: ImapSettings = ImapSettings()
+    smtp: SmtpSettings = SmtpSettings()
     maildir: MaildirSettings = MaildirSettings()
     classify: ClassifySettings = ClassifySettings()
     calendar: CalendarSettings = CalendarSettings()

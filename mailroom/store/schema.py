@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -182,3 +183,28 @@ class IdCounter(Base):
     prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxMessage(Base):
+    """One outbound mail, committed with the change that caused it (the
+    transactional outbox) and sent later by ``mailroom.outbound.send_due``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Names the reason for the mail, so a second enqueue of it is a no-op.
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300))
+    sender: Mapped[str] = mapped_column(String(320))
+    recipients: Mapped[str] = mapped_column(Text)  # comma-separated addresses
+    subject: Mapped[str] = mapped_column(String(1000))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the RFC 5322 bytes sent, as sent
+    status: Mapped[str] = mapped_column(String(20))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # pending: not before this; sending: the claim's lease expiry (then it is retaken).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"))

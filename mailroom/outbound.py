@@ -1,0 +1,388 @@
+"""Outbound mail through a transactional outbox.
+
+``enqueue`` writes the finished message (its exact RFC 5322 bytes) into the
+``outbox`` table inside the caller's transaction, so a reminder is queued if and
+only if the change that caused it commits. ``send_due`` later claims due rows
+one at a time and hands them to SMTP.
+
+Guarantee: **at least once**, not exactly once. SMTP has no de-duplication: a
+connection lost or a timeout after DATA may leave a message delivered that we
+record as not sent, and a worker killed mid-send leaves its row in ``sending``
+until the lease below runs out and it is sent again. What we do guarantee is
+that two workers never send the same row at the same time (claim-by-update),
+that one reason for a mail (its ``dedupe_key``) is queued once, and that every
+copy carries the same Message-ID, so a recipient's client can fold duplicates.
+
+Mail never leaves in cleartext unless ``smtp.security = "none"`` on a loopback
+host: STARTTLS is required, not opportunistic, and certificates are verified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import email.utils
+import ssl
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mailroom.clock import LONDON, Clock
+from mailroom.config import SmtpSecurity, SmtpSettings
+from mailroom.store.repository import Repository, Store
+from mailroom.store.schema import Base
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+OUTBOUND_MARKER = "X-Mailroom-Outbound"
+# A row claimed longer ago than this is taken to belong to a worker that died
+# mid-send. Far above any SMTP timeout, so a live sender is never overtaken.
+SENDING_LEASE = timedelta(minutes=15)
+MAX_RETRY_DELAY = timedelta(hours=6)
+_BATCH = 200  # rows looked at per send_due call; the rest wait for the next call
+_ERROR_CHARS = 500
+# Headers enqueue sets itself: letting a caller replace them would break the
+# recorded Message-ID or the marker the ingest classifier relies on.
+_OWN_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        OUTBOUND_MARKER,
+    )
+)
+
+# Sends raw bytes from sender to recipients; returns the refused recipients
+# (address -> reply) when some but not all were refused; raises otherwise.
+Transport = Callable[[str, Sequence[str], bytes], Awaitable[dict[str, str]]]
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+# -- enqueue -----------------------------------------------------------------------------------------
+
+_OUTBOX = Base.metadata.tables["outbox"]
+# ON CONFLICT DO NOTHING: two workers queueing the same reminder insert one row
+# and neither sees an error (a plain INSERT would abort the loser's transaction).
+_INSERTS: dict[str, Any] = {
+    "sqlite": sqlite.insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_OUTBOX.c.id),
+    "postgresql": postgresql.insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_OUTBOX.c.id),
+}
+
+
+def enqueue(
+    target: Repository | Session,
+    *,
+    dedupe_key: str,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    body_text: str,
+    now: datetime,
+    complaint_id: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> bool:
+    """Queue one plain-text mail in the caller's transaction. False (and no
+    change) if a mail with this ``dedupe_key`` was ever queued before."""
+    addresses = _check_addresses(recipients)
+    message = build_message(
+        sender=sender,
+        recipients=addresses,
+        subject=subject,
+        body_text=body_text,
+        now=now,
+        extra_headers=extra_headers,
+    )
+    session = target.session if isinstance(target, Repository) else target
+    statement = _INSERTS[session.get_bind().dialect.name]
+    # Session.execute (not the raw connection) so ORM objects pending in the
+    # same transaction, e.g. the complaint this mail is about, are flushed first.
+    result = session.execute(
+        statement,
+        {
+            "dedupe_key": dedupe_key,
+            "message_id": message["Message-ID"],
+            "sender": sender,
+            "recipients": ",".join(addresses),
+            "subject": subject,
+            "raw": message.as_bytes(policy=email.policy.SMTP),
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+            "sent_at": None,
+            "complaint_id": complaint_id,
+        },
+    )
+    # RETURNING, not rowcount: through the Session psycopg reports rowcount -1 here.
+    return result.first() is not None
+
+
+def build_message(
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    body_text: str,
+    now: datetime,
+    extra_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = email.utils.format_datetime(now.astimezone(LONDON))
+    # aiosmtplib adds no Message-ID; ours is recorded so replies thread and
+    # resends of the same row carry the same ID.
+    message["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2])
+    # RFC 3834, and Exchange's equivalent: no out-of-office replies to a robot.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    # Ingest files mail carrying this as our own, never as a new complaint.
+    message[OUTBOUND_MARKER] = "1"
+    for name, value in (extra_headers or {}).items():
+        if name.lower() in _OWN_HEADERS:
+            raise ValueError(f"header {name} is set by enqueue itself")
+        message[name] = value
+    message.set_content(body_text)
+    return message
+
+
+def _check_addresses(recipients: Sequence[str]) -> list[str]:
+    """Bare addresses only: they are stored comma-separated and used as the envelope."""
+    if isinstance(recipients, str):
+        raise TypeError("recipients must be a sequence of addresses, not one string")
+    addresses = [address.strip() for address in recipients]
+    if not addresses:
+        raise ValueError("no recipients")
+    for address in addresses:
+        if "@" not in address or any(ch in address for ch in ",<>\r\n\t "):
+            raise ValueError(f"not a bare address: {address!r}")
+    return addresses
+
+
+# -- send_due ----------------------------------------------------------------------------------------
+
+_C = _OUTBOX.c
+_RECOVER_STALE = (
+    update(_OUTBOX)
+    .where(_C.status == SENDING, _C.next_attempt_at <= bindparam("now"))
+    .values(
+        status=case((_C.attempts >= bindparam("max_attempts"), FAILED), else_=PENDING),
+        last_error="interrupted while sending (worker stopped?); it may already have been delivered",
+    )
+)
+_DUE_IDS = (
+    select(_C.id)
+    .where(_C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
+    .order_by(_C.next_attempt_at, _C.id)
+    .limit(_BATCH)
+)
+# The claim: only the worker whose UPDATE changes the row (rowcount 1) sends it.
+# While a row is 'sending', next_attempt_at holds its lease expiry.
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_C.id == bindparam("row_id"), _C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
+    .values(status=SENDING, attempts=_C.attempts + 1, next_attempt_at=bindparam("lease"))
+)
+_CLAIMED_ROW = select(_C.sender, _C.recipients, _C.raw, _C.attempts).where(_C.id == bindparam("row_id"))
+# Guarded by status and attempts: if our lease ran out and another worker took
+# the row over, our late result must not overwrite theirs.
+_RECORD = (
+    update(_OUTBOX)
+    .where(and_(_C.id == bindparam("row_id"), _C.status == SENDING, _C.attempts == bindparam("claimed")))
+    .values(
+        status=bindparam("new_status"),
+        next_attempt_at=bindparam("next_at"),
+        last_error=bindparam("error"),
+        sent_at=bindparam("sent"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    row_id: int
+    sender: str
+    recipients: list[str]
+    raw: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # SENT, PENDING (retry) or FAILED
+    error: str = ""
+
+
+def send_due(
+    store: Store, settings: SmtpSettings, clock: Clock, *, transport: Transport | None = None
+) -> SendReport:
+    """Send the outbox rows that are due; safe to run in several workers at once."""
+    if transport is None:
+        if not settings.enabled:
+            return SendReport()  # sending is off: mail waits in the outbox
+        transport = smtp_transport(settings)
+    _recover_stale(store, settings, clock.now())
+    return asyncio.run(_send_batch(store, settings, clock, transport))
+
+
+def _recover_stale(store: Store, settings: SmtpSettings, now: datetime) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(_RECOVER_STALE, {"now": now, "max_attempts": settings.max_attempts})
+
+
+async def _send_batch(store: Store, settings: SmtpSettings, clock: Clock, transport: Transport) -> SendReport:
+    report = SendReport()
+    with store.engine.begin() as connection:
+        due = list(connection.scalars(_DUE_IDS, {"now": clock.now()}))
+    for row_id in due:
+        claimed = _claim(store, row_id, clock.now())
+        if claimed is None:
+            continue  # another worker has it, or it is no longer due
+        outcome = await _attempt(claimed, transport, settings)
+        status = _record(store, claimed, outcome, settings, clock.now())
+        if status == SENT:
+            report.sent += 1
+        elif status == PENDING:
+            report.retried += 1
+        else:
+            report.failed += 1
+    return report
+
+
+def _claim(store: Store, row_id: int, now: datetime) -> _Claimed | None:
+    with store.engine.begin() as connection:
+        params = {"row_id": row_id, "now": now, "lease": now + SENDING_LEASE}
+        if connection.execute(_CLAIM, params).rowcount != 1:
+            return None
+        row = connection.execute(_CLAIMED_ROW, {"row_id": row_id}).one()
+    return _Claimed(row_id, row.sender, row.recipients.split(","), bytes(row.raw), row.attempts)
+
+
+async def _attempt(claimed: _Claimed, transport: Transport, settings: SmtpSettings) -> _Outcome:
+    try:
+        refused = await transport(claimed.sender, claimed.recipients, claimed.raw)
+    except Exception as exc:  # sorted into retry or fail; classify_error re-raises unknown ones
+        retry, error = classify_error(exc, settings.resolved_password())
+        return _Outcome(PENDING if retry else FAILED, error)
+    if refused:
+        # Accepted for some recipients: resending would duplicate it for them.
+        detail = "; ".join(f"{address}: {reply}" for address, reply in sorted(refused.items()))
+        return _Outcome(SENT, _one_line(f"refused recipients: {detail}", ""))
+    return _Outcome(SENT)
+
+
+def _record(store: Store, claimed: _Claimed, outcome: _Outcome, settings: SmtpSettings, now: datetime) -> str:
+    """Store the outcome of one attempt; returns the row's new status."""
+    status, next_at = outcome.status, now
+    if status == PENDING:
+        if claimed.attempts >= settings.max_attempts:
+            status = FAILED
+        else:
+            next_at = now + retry_delay(settings, claimed.attempts)
+    params = {
+        "row_id": claimed.row_id,
+        "claimed": claimed.attempts,
+        "new_status": status,
+        "next_at": next_at,
+        "error": outcome.error,
+        "sent": now if status == SENT else None,
+    }
+    with store.engine.begin() as connection:
+        connection.execute(_RECORD, params)
+    return status
+
+
+def retry_delay(settings: SmtpSettings, attempts: int) -> timedelta:
+    """retry_base * 2^(attempts-1), capped at six hours."""
+    seconds = settings.retry_base_seconds * 2 ** min(max(attempts - 1, 0), 30)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+# -- SMTP --------------------------------------------------------------------------------------------
+
+
+def smtp_transport(settings: SmtpSettings) -> Transport:
+    """A Transport over aiosmtplib; one connection per message."""
+    tls_context: ssl.SSLContext | None = None
+    if settings.security is not SmtpSecurity.NONE:
+        cafile = str(settings.ca_file) if settings.ca_file is not None else None
+        tls_context = ssl.create_default_context(cafile=cafile)
+    username = settings.username or None
+    password = (settings.resolved_password() or None) if username else None
+
+    async def send(sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
+        errors, _reply = await aiosmtplib.send(
+            raw,
+            sender=sender,
+            recipients=list(recipients),
+            hostname=settings.host,
+            port=settings.port,
+            # start_tls=True, never None: None falls back to cleartext when
+            # the server (or someone in the path) does not offer STARTTLS.
+            start_tls=settings.security is SmtpSecurity.STARTTLS,
+            use_tls=settings.security is SmtpSecurity.TLS,
+            tls_context=tls_context,
+            username=username,
+            password=password,
+            timeout=settings.timeout,
+        )
+        return {address: f"{reply.code} {reply.message}" for address, reply in errors.items()}
+
+    return send
+
+
+def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
+    """(retry?, one-line error) for an exception from sending. Retried: 4xx,
+    connection and timeout errors. Not: 5xx, login, TLS and certificate errors,
+    which need a person. Anything else is a bug and is re-raised."""
+    name = type(exc).__name__
+    # Before OSError: ssl.SSLError is one, and a bad certificate is no passing fault.
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False, _one_line(f"TLS certificate verification failed: {exc.verify_message}", password)
+    if isinstance(exc, ssl.SSLError):
+        return False, _one_line(f"TLS error: {exc}", password)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return False, _one_line(f"SMTP login refused: {exc.code} {exc.message}", password)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refusal.code for refusal in exc.recipients]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        return any(400 <= code < 500 for code in codes), _one_line(
+            f"all recipients refused: {detail}", password
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 400 <= exc.code < 500, _one_line(f"{name}: {exc.code} {exc.message}", password)
+    if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, TimeoutError, OSError)):
+        return True, _one_line(f"{name}: {exc}", password)
+    if isinstance(exc, aiosmtplib.SMTPException):
+        # e.g. "STARTTLS extension not supported": never fall back to cleartext.
+        return False, _one_line(f"{name}: {exc}", password)
+    raise exc
+
+
+def _one_line(text: str, password: str) -> str:
+    if password:
+        text = text.replace(password, "***")
+    return " ".join(text.split())[:_ERROR_CHARS]

@@ -1,0 +1,333 @@
+"""The outbox against a real SMTP server (aiosmtpd on loopback, STARTTLS with a
+trustme certificate): queued once, sent once, retried on 4xx, never in cleartext."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select, update
+
+from mailroom.clock import FixedClock
+from mailroom.config import SmtpSettings
+from mailroom.outbound import SENDING_LEASE, SendReport, enqueue, send_due
+from mailroom.store.database import make_engine, migrate
+from mailroom.store.repository import Store
+from mailroom.store.schema import OutboxMessage
+
+SENDER = "complaints@landlord.example"
+RESIDENT = "resident@example.org"
+
+
+class Collector:
+    """Keeps what it is sent. ``rcpt_replies`` are answered to RCPT TO first,
+    in order (e.g. ["451 try later"]); ``refuse`` addresses always get 550."""
+
+    def __init__(self, rcpt_replies: list[str] | None = None, refuse: tuple[str, ...] = ()) -> None:
+        self.messages: list[EmailMessage] = []
+        self.rcpt_replies = list(rcpt_replies or [])
+        self.refuse = refuse
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(  # aiosmtpd hook names
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+ServerFactory = Callable[..., tuple[Collector, int]]
+
+
+@pytest.fixture
+def smtp_server(ca: trustme.CA) -> Iterator[ServerFactory]:
+    """Starts servers on loopback: STARTTLS required unless starttls=False."""
+    controllers: list[Controller] = []
+
+    def start(collector: Collector | None = None, *, starttls: bool = True) -> tuple[Collector, int]:
+        collector = collector or Collector()
+        kwargs: dict[str, Any] = {}
+        if starttls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+            kwargs = {"tls_context": context, "require_starttls": True}
+        port = _free_port()
+        controller = Controller(collector, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return collector, port
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _settings(port: int, ca_file: Path | None, **overrides: Any) -> SmtpSettings:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "starttls",
+        "ca_file": ca_file,
+        "sender": SENDER,
+        "timeout": 5.0,
+        "max_attempts": 3,
+        "retry_base_seconds": 60.0,
+    }
+    return SmtpSettings.model_validate({**values, **overrides})
+
+
+def _store(url: str) -> Store:
+    engine = make_engine(url)
+    migrate(engine)
+    return Store(engine)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    built = _store(db_url)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    built = _store(sqlite_url)
+    yield built
+    built.engine.dispose()
+
+
+def _enqueue(
+    store: Store, clock: FixedClock, key: str = "reminder:CMP-2026-000001:s1:v1:T-2", **kw: Any
+) -> bool:
+    with store.transaction() as repo:
+        return enqueue(
+            repo,
+            dedupe_key=key,
+            sender=SENDER,
+            recipients=kw.pop("recipients", [RESIDENT]),
+            subject="Your complaint CMP-2026-000001",
+            body_text="We will reply by 7 December 2026.\n",
+            now=clock.now(),
+            **kw,
+        )
+
+
+def _rows(store: Store) -> list[OutboxMessage]:
+    with store.transaction() as repo:
+        return list(repo.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# -- queue once, send once ---------------------------------------------------------------------------
+
+
+def test_same_dedupe_key_is_queued_once_and_sent_once(
+    store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    assert _enqueue(store, clock) is True
+    assert _enqueue(store, clock) is False  # no error: the second worker's enqueue is a no-op
+    (row,) = _rows(store)
+    assert row.status == "pending" and row.attempts == 0 and row.message_id.endswith("@landlord.example>")
+
+    collector, port = smtp_server()
+    settings = _settings(port, ca_file)
+    assert send_due(store, settings, clock) == SendReport(sent=1)
+    assert send_due(store, settings, clock) == SendReport()  # nothing left to send
+
+    (message,) = collector.messages
+    assert message["Message-ID"] == row.message_id
+    assert message["From"] == SENDER and message["To"] == RESIDENT
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "All"
+    assert message["X-Mailroom-Outbound"] == "1"
+    assert message["Date"] is not None
+    assert "7 December 2026" in message.get_content()
+    (sent,) = _rows(store)
+    assert (sent.status, sent.attempts, sent.sent_at, sent.last_error) == ("sent", 1, clock.now(), "")
+
+
+def test_concurrent_senders_deliver_each_message_exactly_once(
+    db_url: str, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    stores = [_store(db_url), _store(db_url)]  # two workers: two engines, two pools
+    for n in range(12):
+        _enqueue(stores[0], clock, key=f"reminder:{n}")
+    collector, port = smtp_server()
+    settings = _settings(port, ca_file)
+    barrier = threading.Barrier(2)
+    reports: list[SendReport] = []
+
+    def worker(store: Store) -> None:
+        barrier.wait()
+        reports.append(send_due(store, settings, clock))
+
+    threads = [threading.Thread(target=worker, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        ids = sorted(message["Message-ID"] for message in collector.messages)
+        assert len(ids) == 12 and len(set(ids)) == 12
+        assert sum(report.sent for report in reports) == 12
+        assert {row.status for row in _rows(stores[0])} == {"sent"}
+    finally:
+        for store in stores:
+            store.engine.dispose()
+
+
+# -- retry and failure -------------------------------------------------------------------------------
+
+
+def test_a_4xx_is_retried_after_the_backoff_and_delivered_once(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server(Collector(rcpt_replies=["451 try later"]))
+    settings = _settings(port, ca_file)
+
+    assert send_due(sqlite_store, settings, clock) == SendReport(retried=1)
+    (row,) = _rows(sqlite_store)
+    assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=60)
+
+    clock.advance(timedelta(seconds=59))
+    assert send_due(sqlite_store, settings, clock) == SendReport()  # not due yet
+    clock.advance(timedelta(seconds=1))
+    assert send_due(sqlite_store, settings, clock) == SendReport(sent=1)
+    assert len(collector.messages) == 1
+    assert _rows(sqlite_store)[0].attempts == 2
+
+
+def test_retries_stop_at_max_attempts(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server(Collector(rcpt_replies=["451 try later"] * 5))
+    settings = _settings(port, ca_file, max_attempts=3)
+    reports = []
+    for _ in range(4):
+        reports.append(send_due(sqlite_store, settings, clock))
+        clock.advance(timedelta(hours=6))
+    assert reports == [SendReport(retried=1), SendReport(retried=1), SendReport(failed=1), SendReport()]
+    (row,) = _rows(sqlite_store)
+    assert row.status == "failed" and row.attempts == 3 and collector.messages == []
+
+
+def test_a_5xx_fails_at_once_with_the_reply(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server(Collector(refuse=(RESIDENT,)))
+    assert send_due(sqlite_store, _settings(port, ca_file), clock) == SendReport(failed=1)
+    (row,) = _rows(sqlite_store)
+    assert row.status == "failed" and "550" in row.last_error and "\n" not in row.last_error
+    assert collector.messages == []
+
+
+def test_a_partial_refusal_is_sent_and_names_the_refused(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock, recipients=[RESIDENT, "gone@example.org"])
+    collector, port = smtp_server(Collector(refuse=("gone@example.org",)))
+    assert send_due(sqlite_store, _settings(port, ca_file), clock) == SendReport(sent=1)
+    (row,) = _rows(sqlite_store)
+    assert row.status == "sent" and "gone@example.org" in row.last_error and "550" in row.last_error
+    assert len(collector.messages) == 1
+
+
+# -- TLS ---------------------------------------------------------------------------------------------
+
+
+def test_no_starttls_offered_means_nothing_sent_in_cleartext(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server(starttls=False)
+    assert send_due(sqlite_store, _settings(port, ca_file), clock) == SendReport(failed=1)
+    (row,) = _rows(sqlite_store)
+    assert row.status == "failed" and "STARTTLS" in row.last_error
+    assert collector.messages == []
+
+
+def test_an_untrusted_certificate_is_refused_and_not_retried(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server()
+    password = "s3cret-not-for-logs"
+    settings = _settings(port, None, username="complaints", password=password)  # system CAs only
+    assert send_due(sqlite_store, settings, clock) == SendReport(failed=1)
+    (row,) = _rows(sqlite_store)
+    assert row.status == "failed" and "certificate" in row.last_error
+    assert password not in row.last_error
+    assert collector.messages == []
+
+
+# -- crash recovery ----------------------------------------------------------------------------------
+
+
+def test_a_row_left_sending_by_a_dead_worker_is_sent_after_the_lease(
+    sqlite_store: Store, clock: FixedClock, smtp_server: ServerFactory, ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    with sqlite_store.engine.begin() as connection:  # what a worker killed mid-send leaves
+        connection.execute(
+            update(OutboxMessage).values(
+                status="sending", attempts=1, next_attempt_at=clock.now() + SENDING_LEASE
+            )
+        )
+    collector, port = smtp_server()
+    settings = _settings(port, ca_file)
+    assert send_due(sqlite_store, settings, clock) == SendReport()  # the lease still runs
+    clock.advance(SENDING_LEASE)
+    assert send_due(sqlite_store, settings, clock) == SendReport(sent=1)
+    assert len(collector.messages) == 1 and _rows(sqlite_store)[0].attempts == 2
+
+
+def test_sending_is_off_without_a_host(sqlite_store: Store, clock: FixedClock) -> None:
+    _enqueue(sqlite_store, clock)
+    assert send_due(sqlite_store, SmtpSettings(), clock) == SendReport()
+    assert _rows(sqlite_store)[0].status == "pending"
