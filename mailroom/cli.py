@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mailroom import reminders
 from mailroom.calendar_source import (
     CalendarSourceError,
     bank_holidays,
@@ -40,6 +41,7 @@ from mailroom.domain.models import Channel
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import MailSource, SourceError
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
+from mailroom.outbound import send_due
 from mailroom.services import Services, build_services
 from mailroom.triage import Resolution, TriageError, resolve
 from mailroom.views import complaint_detail, complaint_summary, deadline_view, mail_view
@@ -53,11 +55,13 @@ cases_app = typer.Typer(no_args_is_help=True, help="Complaints.")
 triage_app = typer.Typer(no_args_is_help=True, help="Mail the rules could not place.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Mail that could not be ingested.")
 calendar_app = typer.Typer(no_args_is_help=True, help="Working days (docs/working-days.md).")
+reminders_app = typer.Typer(no_args_is_help=True, help="Reminders before Code deadlines lapse.")
 app.add_typer(mail_app, name="mail")
 app.add_typer(cases_app, name="cases")
 app.add_typer(triage_app, name="triage")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(reminders_app, name="reminders")
 
 out = Console()
 err = Console(stderr=True)
@@ -128,11 +132,19 @@ def run(
         try:
             if once:
                 _print_report(_run_with_progress(services, sources))
+                _remind(services)
                 return
             _serve(services, sources)
         finally:
             for source in sources:
                 source.close()
+
+
+def _remind(services: Services) -> None:
+    """Each pass of the worker: queue the reminders due, send the outbox."""
+    if reminders.enabled(services):
+        reminders.queue_due(services)
+    send_due(services.store, services.settings.smtp, services.clock)
 
 
 class _Stop(Exception):
@@ -161,6 +173,7 @@ def _serve(services: Services, sources: list[MailSource]) -> None:
             report = run_once(services, sources)
             if report.seen:
                 err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
+            _remind(services)
         except SourceError as exc:  # the source's own retries are spent: say so, try again next poll
             _error_line(str(exc))
             failed = True
@@ -438,6 +451,54 @@ def calendar_check_govuk(
     if differences:
         raise typer.Exit(1)
     sys.stdout.write(f"no differences for {calendar.region.value}\n")
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+
+@reminders_app.command("preview")
+def reminders_preview(
+    on: Annotated[str, typer.Option("--date", help="The day to preview: 2026-11-20.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What reminders would go out on DATE (at the start of the working-hours window)."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise IntakeError(f"--date: not a date: {on!r} (use 2026-11-20)") from None
+    with _services(config) as services:
+        moment = datetime.combine(day, services.settings.reminders.window_start, tzinfo=LONDON)
+        planned = reminders.plan(services, moment)
+    rows: list[dict[str, Any]] = [
+        {
+            "complaint_id": p.complaint.id,
+            "clock": p.deadline.clock,
+            "due": p.deadline.due.isoformat(),
+            "step": p.due.step,
+            "escalate": p.due.escalate,
+            "recipients": list(p.recipients),
+            "subject": reminders.subject(p),
+        }
+        for p in planned
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        out.print(
+            f"{row['complaint_id']} {row['step']:10} → {', '.join(row['recipients'])}: {row['subject']}",
+            markup=False,
+        )
+
+
+@reminders_app.command("send")
+def reminders_send(config: ConfigOption = None) -> None:
+    """Queue the reminders due now and send what the outbox holds."""
+    with _services(config) as services:
+        queued = reminders.queue_due(services)
+        report = send_due(services.store, services.settings.smtp, services.clock)
+    out.print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
 
 
 # -- triage ----------------------------------------------------------------------------------

@@ -248,6 +248,21 @@ class PolicySettings(_Section):
         return None if value == "" else value
 
 
+class ReminderSettings(_Section):
+    # Who is reminded before a Code deadline lapses (no per-case officer yet:
+    # everyone listed gets every reminder). Empty: no reminders are queued.
+    officer_addresses: list[str] = Field(default_factory=list)
+    # Also told when a deadline has lapsed.
+    manager_addresses: list[str] = Field(default_factory=list)
+    # Working days before the due day to remind; 0 = the morning of the due day.
+    before: list[int] = Field(default_factory=lambda: [2, 0])
+    # Remind every working day while a deadline is overdue.
+    overdue_daily: bool = True
+    # Reminders go only inside this window of a working day, UK time.
+    window_start: time = time(9, 0)
+    window_end: time = time(17, 0)
+
+
 class WorkerSettings(_Section):
     progress: bool = True
 
@@ -271,6 +286,7 @@ class Settings(BaseSettings):
     classify: ClassifySettings = ClassifySettings()
     calendar: CalendarSettings = CalendarSettings()
     policy: PolicySettings = PolicySettings()
+    reminders: ReminderSettings = ReminderSettings()
     worker: WorkerSettings = WorkerSettings()
 
     @classmethod
