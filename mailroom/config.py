@@ -123,17 +123,7 @@ class ImapSettings(_Section):
         return self
 
     def resolved_password(self) -> str:
-        """The password, from ``password`` or else the first line of ``password_file``."""
-        if self.password.get_secret_value():
-            return self.password.get_secret_value()
-        if self.password_file is not None:
-            try:
-                return self.password_file.read_text(encoding="utf-8").strip("\r\n")
-            except OSError as exc:
-                raise ConfigError(
-                    f"imap.password_file: cannot read {self.password_file}: {exc.strerror}"
-                ) from None
-        return ""
+        return _secret(self.password, self.password_file, "imap.password_file")
 
 
 class SmtpSecurity(StrEnum):
@@ -175,17 +165,7 @@ class SmtpSettings(_Section):
         return self
 
     def resolved_password(self) -> str:
-        """The password, from ``password`` or else the first line of ``password_file``."""
-        if self.password.get_secret_value():
-            return self.password.get_secret_value()
-        if self.password_file is not None:
-            try:
-                return self.password_file.read_text(encoding="utf-8").strip("\r\n")
-            except OSError as exc:
-                raise ConfigError(
-                    f"smtp.password_file: cannot read {self.password_file}: {exc.strerror}"
-                ) from None
-        return ""
+        return _secret(self.password, self.password_file, "smtp.password_file")
 
 
 class MaildirSettings(_Section):
@@ -357,6 +337,18 @@ def _first_error(exc: ValidationError) -> str:
         message += f" (got {err['input']!r})"
     more = len(exc.errors()) - 1
     return f"{key}: {message}" + (f" (and {more} more)" if more else "")
+
+
+def _secret(value: SecretStr, file: Path | None, key: str) -> str:
+    """The secret itself, or else the first line of its file."""
+    if value.get_secret_value():
+        return value.get_secret_value()
+    if file is None:
+        return ""
+    try:
+        return file.read_text(encoding="utf-8").strip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {file}: {exc.strerror}") from None
 
 
 def _is_loopback(host: str) -> bool:
