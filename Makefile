@@ -18,12 +18,17 @@ demo: $(STAMP)
 	MAILROOM_MAILDIR__PATH=examples/mailbox $(BIN)/mailroom run --once
 	$(BIN)/mailroom cases list
 
-# Real components the tests start themselves: Dovecot (IMAP) from Debian.
+# Real components the tests start themselves: Dovecot (IMAP) and LibreOffice
+# (headless DOCX->PDF) from Debian; PostgreSQL is started if it is stopped.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 	  echo "installing dovecot-imapd (IMAP server the tests start on loopback)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@command -v soffice >/dev/null 2>&1 || { \
+	  echo "installing libreoffice-writer-nogui (DOCX to PDF for letters, headless)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null; }
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
 
 test: $(STAMP) system-deps

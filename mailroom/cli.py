@@ -31,7 +31,7 @@ from mailroom.calendar_source import (
     govuk_differences,
     load_govuk,
 )
-from mailroom.case_events import CaseEventError, ClockEvent, record_event
+from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event
 from mailroom.clock import LONDON
 from mailroom.clocks import deadlines_of, open_deadlines
 from mailroom.config import ConfigError, Region, load_settings
@@ -43,6 +43,7 @@ from mailroom.ingest.source import MailSource, SourceError
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
 from mailroom.outbound import send_due
 from mailroom.services import Services, build_services
+from mailroom.staff import StaffError
 from mailroom.triage import Resolution, TriageError, resolve
 from mailroom.views import complaint_detail, complaint_summary, deadline_view, mail_view
 from mailroom.worker import RunReport, run_once
@@ -56,12 +57,14 @@ triage_app = typer.Typer(no_args_is_help=True, help="Mail the rules could not pl
 quarantine_app = typer.Typer(no_args_is_help=True, help="Mail that could not be ingested.")
 calendar_app = typer.Typer(no_args_is_help=True, help="Working days (docs/working-days.md).")
 reminders_app = typer.Typer(no_args_is_help=True, help="Reminders before Code deadlines lapse.")
+staff_app = typer.Typer(no_args_is_help=True, help="Officers and managers reminders go to.")
 app.add_typer(mail_app, name="mail")
 app.add_typer(cases_app, name="cases")
 app.add_typer(triage_app, name="triage")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(staff_app, name="staff")
 
 out = Console()
 err = Console(stderr=True)
@@ -83,6 +86,7 @@ USER_ERRORS = (
     RulePackError,
     CalendarSourceError,
     CaseEventError,
+    StaffError,
 )
 
 
@@ -143,7 +147,7 @@ def run(
 def _remind(services: Services) -> None:
     """Each pass of the worker: queue the reminders due, send the outbox."""
     if reminders.enabled(services):
-        reminders.queue_due(services)
+        reminders.sweep(services)
     send_due(services.store, services.settings.smtp, services.clock)
 
 
@@ -358,13 +362,49 @@ def cases_record(
     at: Annotated[str, typer.Option("--at", help="When, UK time: 2026-11-20T14:05.")],
     note: Annotated[str, typer.Option(help="Kept on the audit trail.")] = "",
     by: Annotated[str, typer.Option(help="Who is recording it.")] = "",
+    until: Annotated[
+        str | None, typer.Option(help="Extensions, remedies, actions: the date promised (2026-12-18).")
+    ] = None,
+    good_reason: Annotated[
+        str, typer.Option(help="An extension beyond the Code's cap: the good reason (6.4, 6.15).")
+    ] = "",
+    what: Annotated[str, typer.Option(help="Remedies and actions: what will be done (7.3).")] = "",
+    ref: Annotated[
+        int | None, typer.Option(help="Completions: the event id of the promise (cases show --json).")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a step that starts, moves or stops a Code clock (acknowledgement sent, ...)."""
+    when = _parse_uk_time(at, "--at")
+    details = EventDetails(note, by, _parse_date(until, "--until") if until else None, good_reason, ref, what)
+    with _services(config) as services:
+        event_id = record_event(services, complaint_id.upper(), event, when, details=details)
+    if as_json:
+        _print_json({"complaint_id": complaint_id.upper(), "event_id": event_id, "event": event.value})
+        return
+    out.print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()} (event {event_id})")
+
+
+@cases_app.command("assign")
+def cases_assign(
+    complaint_id: str,
+    officer: Annotated[str, typer.Argument(help="The officer's address (see `mailroom staff`).")],
     config: ConfigOption = None,
 ) -> None:
-    """Record a step that starts or stops a Code clock (acknowledgement sent, ...)."""
-    when = _parse_uk_time(at, "--at")
+    """Assign a case to an officer: its reminders go to them (overdue ones also to their manager)."""
+    from mailroom.staff import assign
+
     with _services(config) as services:
-        record_event(services, complaint_id.upper(), event, when, note, by)
-    out.print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()}")
+        assign(services, complaint_id.upper(), officer)
+    out.print(f"{complaint_id.upper()}: assigned to {officer.lower()}")
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise IntakeError(f"{option}: not a date: {text!r} (use 2026-12-18)") from None
 
 
 def _parse_uk_time(text: str, option: str = "--received") -> datetime:
@@ -386,10 +426,17 @@ def _parse_uk_time(text: str, option: str = "--received") -> datetime:
 
 
 @app.command("deadlines")
-def deadlines_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def deadlines_list(
+    officer: Annotated[str | None, typer.Option(help="Only cases assigned to this address.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Code clocks running on open complaints, soonest first, with their state."""
     with _services(config) as services, services.store.transaction() as repo:
-        rows = [{"complaint_id": c.id, **deadline_view(d)} for c, d in open_deadlines(services, repo)]
+        rows = [
+            {"complaint_id": c.id, "officer": c.officer or None, **deadline_view(d)}
+            for c, d in open_deadlines(services, repo, officer)
+        ]
     if as_json:
         _print_json(rows)
         return
@@ -469,15 +516,16 @@ def reminders_preview(
         raise IntakeError(f"--date: not a date: {on!r} (use 2026-11-20)") from None
     with _services(config) as services:
         moment = datetime.combine(day, services.settings.reminders.window_start, tzinfo=LONDON)
-        planned = reminders.plan(services, moment)
+        planned = reminders.preview(services, moment)
     rows: list[dict[str, Any]] = [
         {
-            "complaint_id": p.complaint.id,
+            "complaint_id": p.complaint_id,
             "clock": p.deadline.clock,
             "due": p.deadline.due.isoformat(),
             "step": p.due.step,
             "escalate": p.due.escalate,
             "recipients": list(p.recipients),
+            "digest_recipients": list(p.digest_recipients),
             "subject": reminders.subject(p),
         }
         for p in planned
@@ -487,7 +535,9 @@ def reminders_preview(
         return
     for row in rows:
         out.print(
-            f"{row['complaint_id']} {row['step']:10} → {', '.join(row['recipients'])}: {row['subject']}",
+            f"{row['complaint_id']} {row['step']:10} → "
+            f"{', '.join([*row['recipients'], *(a + ' (digest)' for a in row['digest_recipients'])])}: "
+            f"{row['subject']}",
             markup=False,
         )
 
@@ -496,9 +546,49 @@ def reminders_preview(
 def reminders_send(config: ConfigOption = None) -> None:
     """Queue the reminders due now and send what the outbox holds."""
     with _services(config) as services:
-        queued = reminders.queue_due(services)
+        swept = reminders.sweep(services)
         report = send_due(services.store, services.settings.smtp, services.clock)
+    queued = f"{swept.steps} step(s): {swept.mails} mail(s), {swept.digests} digest(s)"
     out.print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+
+@staff_app.command("add")
+def staff_add(
+    email: Annotated[str, typer.Argument(help="Their work address.")],
+    name: Annotated[str, typer.Option(help="Their name.")] = "",
+    manager: Annotated[str, typer.Option(help="Who is told when their deadlines lapse.")] = "",
+    digest: Annotated[
+        bool, typer.Option("--digest/--no-digest", help="One mail a sweep, not one per item.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add (or update) a staff member."""
+    from mailroom.staff import save_member
+
+    with _services(config) as services:
+        save_member(services, email, name, manager, digest)
+    out.print(f"{email.lower()}: saved")
+
+
+@staff_app.command("list")
+def staff_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Staff members with their manager and digest choice."""
+    from mailroom.staff import members
+
+    with _services(config) as services:
+        rows = [
+            {"email": m.email, "name": m.name, "manager": m.manager_email or None, "digest": m.digest}
+            for m in members(services)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        digest = " (digest)" if row["digest"] else ""
+        out.print(f"{row['email']} {row['name']} manager={row['manager'] or '-'}{digest}", markup=False)
 
 
 # -- triage ----------------------------------------------------------------------------------

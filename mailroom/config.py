@@ -229,11 +229,15 @@ class PolicySettings(_Section):
 
 
 class ReminderSettings(_Section):
-    # Who is reminded before a Code deadline lapses (no per-case officer yet:
-    # everyone listed gets every reminder). Empty: no reminders are queued.
+    # The team's shared addresses: reminded for cases with no officer assigned
+    # (`mailroom cases assign`). Assigned cases remind their officer only.
     officer_addresses: list[str] = Field(default_factory=list)
-    # Also told when a deadline has lapsed.
+    # Told when a deadline has lapsed, for officers without a manager in the
+    # staff list (`mailroom staff add --manager`) and for unassigned cases.
     manager_addresses: list[str] = Field(default_factory=list)
+    # One digest mail per sweep instead of one mail per reminder, for addresses
+    # not in the staff list (staff members choose with `staff add --digest`).
+    digest: bool = False
     # Working days before the due day to remind; 0 = the morning of the due day.
     before: list[int] = Field(default_factory=lambda: [2, 0])
     # Remind every working day while a deadline is overdue.

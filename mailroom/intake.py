@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from mailroom.clock import LONDON
+from mailroom.deadline_store import start_new_cases
 from mailroom.domain.classify import MailFacts, classify
 from mailroom.domain.models import Decision, FetchedMail, Outcome, ParsedMail
 from mailroom.filing import FiledFile, Storage, folder_name, sha256_hex
@@ -65,6 +66,7 @@ class BatchRows:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    new_cases: list[tuple[str, datetime]] = field(default_factory=list)  # (complaint id, received)
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,10 @@ def open_complaint_for(
     event = _event(now, "logged", detail, complaint_id, None)
     if rows is not None:
         rows.events.append(event)
+        rows.new_cases.append((complaint_id, received_at))
     else:
         repo.add_events([event])
+        start_new_cases(services, repo, [(complaint_id, received_at)])
     return complaint_id
 
 

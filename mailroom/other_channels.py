@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mailroom.clock import LONDON
+from mailroom.deadline_store import start_new_cases
 from mailroom.domain.models import Channel
 from mailroom.filing import folder_name
 from mailroom.intake import document_rows
@@ -66,6 +67,7 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
             )
         )
         repo.add_party(complaint_id, request.email.strip(), request.name.strip(), "complainant")
+        start_new_cases(services, repo, [(complaint_id, request.received_at)])
         who = f" by {request.logged_by}" if request.logged_by else ""
         repo.add_event(
             now,

@@ -1,94 +1,279 @@
-"""Turn running Code clocks into reminder mails in the outbox.
+"""Turn running Code clocks into reminder mails in the outbox: the reminder sweep.
 
-The ladder (which step is due now) is the pure ``domain/reminders.py``; the
-outbox's unique ``dedupe_key`` (complaint, clock, deadline version, step) is the
-reminder ledger, so restarts, double runs and two workers queue each step once.
-Reminders go to staff only, never to residents.
+The sweep reads only the stored clocks whose ``next_reminder_at`` has come (an
+index range scan, however many cases there are), asks the pure ladder
+(``domain/reminders.py``) which step is due, ledgers the step in
+``reminder_log`` (unique key: complaint, clock, deadline version, step), and
+queues the mail in the same transaction. Restarts, double runs and two
+workers therefore queue each step once. Reminders go to staff only: the
+case's officer (or the team's shared addresses while none is assigned), and
+on overdue steps the officer's manager. Staff who take a digest get one mail
+per sweep listing everything due instead of one mail per item.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailroom.clocks import open_deadlines
-from mailroom.domain.deadlines import Deadline
+from mailroom.config import ReminderSettings
+from mailroom.domain.deadlines import Deadline, deadline_state
 from mailroom.domain.ids import case_reference
-from mailroom.domain.reminders import Ladder, ReminderDue, reminder_due
+from mailroom.domain.reminders import ReminderDue, next_reminder_at, reminder_due
 from mailroom.outbound import enqueue
 from mailroom.services import Services
-from mailroom.store.schema import Complaint
+from mailroom.store.repository import ReminderCandidate, Repository
+from mailroom.store.schema import StaffMember
+
+# Clocks handled per transaction; the sweep loops until none is left.
+SWEEP_BATCH = 2000
 
 
 @dataclass(frozen=True)
 class PlannedReminder:
     due: ReminderDue
-    complaint: Complaint
+    complaint_id: str
+    subject: str
+    who: str  # the complainant, as staff know the case
     deadline: Deadline
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...]  # each gets this reminder as its own mail
+    digest_recipients: tuple[str, ...]  # each gets it in their digest
 
 
-def ladder(services: Services) -> Ladder:
-    settings = services.settings.reminders
-    return Ladder(tuple(settings.before), settings.overdue_daily, settings.window_start, settings.window_end)
-
-
-def plan(services: Services, now: datetime) -> list[PlannedReminder]:
-    """The reminders due at ``now``, whether or not already queued."""
-    settings = services.settings.reminders
-    planned = []
-    with services.store.transaction() as repo:
-        for complaint, deadline in open_deadlines(services, repo):
-            due = reminder_due(complaint.id, deadline, ladder(services), services.calendar, now)
-            if due is None:
-                continue
-            recipients = [*settings.officer_addresses, *(settings.manager_addresses if due.escalate else [])]
-            if recipients:
-                planned.append(PlannedReminder(due, complaint, deadline, tuple(dict.fromkeys(recipients))))
-    return planned
+@dataclass
+class SweepReport:
+    steps: int = 0  # ladder steps ledgered
+    mails: int = 0  # single reminder mails queued
+    digests: int = 0  # digest mails queued
 
 
 def enabled(services: Services) -> bool:
-    return bool(services.settings.reminders.officer_addresses)
+    """Reminders need somewhere to go: team addresses, or staff assigned to cases."""
+    if services.settings.reminders.officer_addresses:
+        return True
+    with services.store.transaction() as repo:
+        return bool(repo.staff())
+
+
+def sweep(services: Services) -> SweepReport:
+    """Ledger and queue every reminder step due now."""
+    report = SweepReport()
+    while True:
+        with services.store.transaction() as repo:
+            now = services.clock.now()
+            candidates = repo.reminder_candidates(now, SWEEP_BATCH)
+            _sweep_batch(services, repo, candidates, now, report)
+        if len(candidates) < SWEEP_BATCH:
+            return report
 
 
 def queue_due(services: Services) -> int:
-    """Queue every reminder due now; returns how many were new."""
-    now = services.clock.now()
-    planned = plan(services, now)
-    sender = services.settings.smtp.sender or "mailroom@localhost"
-    queued = 0
+    """Queue every reminder due now; returns how many steps were new."""
+    return sweep(services).steps
+
+
+def _sweep_batch(
+    services: Services,
+    repo: Repository,
+    candidates: Sequence[ReminderCandidate],
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    staff = repo.staff() if candidates else {}
+    digests: dict[str, list[PlannedReminder]] = {}
+    moments: list[tuple[int, datetime | None]] = []
+    for candidate in candidates:
+        item = _plan(services, candidate, staff, now)
+        if item is not None and _ledger(repo, item, now):
+            report.steps += 1
+            if item.recipients:
+                report.mails += _queue_single(services, repo, item, now)
+            for address in item.digest_recipients:
+                digests.setdefault(address, []).append(item)
+        moments.append(
+            (candidate.deadline_id, next_reminder_at(candidate.due, services.ladder, services.calendar, now))
+        )
+    repo.set_next_reminders(moments)
+    for address, items in digests.items():
+        report.digests += _queue_digest(services, repo, address, items, now)
+
+
+def preview(services: Services, at: datetime) -> list[PlannedReminder]:
+    """The reminders the ladder calls for at ``at`` on every running clock,
+    whether or not already sent (``mailroom reminders preview``)."""
+    planned = []
     with services.store.transaction() as repo:
-        for item in planned:
-            queued += enqueue(
-                repo,
-                dedupe_key=item.due.key,
-                sender=sender,
-                recipients=item.recipients,
-                subject=subject(item),
-                body_text=body(item),
-                now=now,
-                complaint_id=item.complaint.id,
+        staff = repo.staff()
+        for row, complaint in repo.running_deadlines():
+            candidate = ReminderCandidate(
+                row.id,
+                complaint.id,
+                row.clock,
+                row.paragraph,
+                row.title,
+                row.due,
+                row.lapses_at,
+                row.calendar_version,
+                complaint.officer,
+                complaint.subject,
+                complaint.complainant_name,
+                complaint.complainant_email,
             )
-    return queued
+            item = _plan(services, candidate, staff, at)
+            if item is not None:
+                planned.append(item)
+    return planned
+
+
+def _plan(
+    services: Services, candidate: ReminderCandidate, staff: Mapping[str, StaffMember], now: datetime
+) -> PlannedReminder | None:
+    state = deadline_state(
+        None,
+        candidate.lapses_at,
+        candidate.due,
+        services.calendar,
+        now,
+        services.settings.policy.due_soon_working_days,
+    )
+    deadline = Deadline(
+        candidate.clock,
+        candidate.paragraph,
+        candidate.title,
+        candidate.lapses_at,  # not used by the ladder
+        candidate.due,
+        candidate.lapses_at,
+        state,
+        candidate.calendar_version,
+    )
+    due = reminder_due(candidate.complaint_id, deadline, services.ladder, services.calendar, now)
+    if due is None:
+        return None
+    single, digest = route(
+        candidate.officer, due.escalate, staff, services.settings.reminders, candidate.complainant_email
+    )
+    who = candidate.complainant_name or candidate.complainant_email or "no name"
+    return PlannedReminder(due, candidate.complaint_id, candidate.subject, who, deadline, single, digest)
+
+
+def route(
+    officer: str,
+    escalate: bool,
+    staff: Mapping[str, StaffMember],
+    settings: ReminderSettings,
+    complainant_email: str = "",
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(addresses mailed singly, addresses that take a digest) for one reminder.
+
+    The assigned officer, else the team's shared addresses; when overdue, also
+    each officer's manager from the staff list, else the configured managers.
+    Never the complainant, whatever the configuration says."""
+    officers = [officer] if officer else list(settings.officer_addresses)
+    everyone = list(officers)
+    if escalate:
+        for address in officers:
+            member = staff.get(address.lower())
+            everyone += (
+                [member.manager_email] if member and member.manager_email else settings.manager_addresses
+            )
+    resident = complainant_email.lower()
+    addresses = [a for a in dict.fromkeys(a.lower() for a in everyone) if a and a != resident]
+    digest = tuple(a for a in addresses if _takes_digest(a, staff, settings))
+    return tuple(a for a in addresses if a not in digest), digest
+
+
+def _takes_digest(address: str, staff: Mapping[str, StaffMember], settings: ReminderSettings) -> bool:
+    member = staff.get(address)
+    return member.digest if member is not None else settings.digest
+
+
+def _ledger(repo: Repository, item: PlannedReminder, now: datetime) -> bool:
+    return repo.log_reminder(
+        {
+            "key": item.due.key,
+            "complaint_id": item.complaint_id,
+            "clock": item.due.clock,
+            "step": item.due.step,
+            "recipients": ",".join((*item.recipients, *item.digest_recipients)),
+            "digest": bool(item.digest_recipients),
+            "created_at": now,
+        }
+    )
+
+
+def _sender(services: Services) -> str:
+    return services.settings.smtp.sender or "mailroom@localhost"
+
+
+def _queue_single(services: Services, repo: Repository, item: PlannedReminder, now: datetime) -> int:
+    return int(
+        enqueue(
+            repo,
+            dedupe_key=item.due.key,
+            sender=_sender(services),
+            recipients=item.recipients,
+            subject=subject(item),
+            body_text=body(item),
+            now=now,
+            complaint_id=item.complaint_id,
+        )
+    )
+
+
+def _queue_digest(
+    services: Services, repo: Repository, address: str, items: list[PlannedReminder], now: datetime
+) -> int:
+    keys = "\n".join(sorted(item.due.key for item in items))
+    digest_id = hashlib.sha256(keys.encode()).hexdigest()[:16]
+    return int(
+        enqueue(
+            repo,
+            dedupe_key=f"digest:{address}:{digest_id}",
+            sender=_sender(services),
+            recipients=[address],
+            subject=digest_subject(items),
+            body_text=digest_body(items),
+            now=now,
+        )
+    )
 
 
 def subject(item: PlannedReminder) -> str:
     state = "OVERDUE" if item.due.escalate else f"due {item.deadline.due:%a %d %b}"
-    return f"[{case_reference(item.complaint.id)}] {item.deadline.title} ({item.deadline.paragraph}): {state}"
+    return f"[{case_reference(item.complaint_id)}] {item.deadline.title} ({item.deadline.paragraph}): {state}"
 
 
 def body(item: PlannedReminder) -> str:
-    deadline, complaint = item.deadline, item.complaint
-    who = complaint.complainant_name or complaint.complainant_email or "no name"
+    deadline = item.deadline
     lines = [
-        f"Complaint {complaint.id} ({who}):",
-        f"  {complaint.subject}",
+        f"Complaint {item.complaint_id} ({item.who}):",
+        f"  {item.subject}",
         "",
         f"{deadline.title}, Complaint Handling Code {deadline.paragraph}.",
         f"Due by the end of {deadline.due:%A %d %B %Y} (UK time).",
     ]
     if item.due.escalate:
         lines.append("This deadline has lapsed: the Code requires it to be met now.")
-    lines += ["", f"mailroom cases show {complaint.id}", f"(reminder step {item.due.step})"]
+    lines += ["", f"mailroom cases show {item.complaint_id}", f"(reminder step {item.due.step})"]
+    return "\n".join(lines) + "\n"
+
+
+def digest_subject(items: Sequence[PlannedReminder]) -> str:
+    overdue = sum(1 for item in items if item.due.escalate)
+    lapsed = f", {overdue} overdue" if overdue else ""
+    return f"Complaint deadlines: {len(items)} need action{lapsed}"
+
+
+def digest_body(items: Sequence[PlannedReminder]) -> str:
+    ordered = sorted(items, key=lambda item: (item.deadline.due, item.complaint_id, item.deadline.clock))
+    lines = [f"{len(items)} Complaint Handling Code deadlines need action:", ""]
+    for item in ordered:
+        state = "OVERDUE" if item.due.escalate else f"due {item.deadline.due:%a %d %b %Y}"
+        lines.append(
+            f"- [{case_reference(item.complaint_id)}] {item.deadline.title} "
+            f"({item.deadline.paragraph}): {state} ({item.due.step}); {item.who}"
+        )
+    lines += ["", "mailroom deadlines --officer <your address> lists them all."]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from mailroom.config import Settings
 from mailroom.domain.calendar import WorkingCalendar
 from mailroom.domain.classify import ClassifyPolicy
 from mailroom.domain.deadlines import RulePack, RulePackError, load_rule_pack
+from mailroom.domain.reminders import Ladder
 from mailroom.filing import Storage
 from mailroom.ingest.source import MailSource
 from mailroom.locks import mailbox_lock
@@ -40,6 +41,13 @@ class Services:
             own_addresses=frozenset(own),
             mp_domains=tuple(classify.mp_domains),
             councillor_domains=tuple(classify.councillor_domains),
+        )
+
+    @cached_property
+    def ladder(self) -> Ladder:
+        reminders = self.settings.reminders
+        return Ladder(
+            tuple(reminders.before), reminders.overdue_daily, reminders.window_start, reminders.window_end
         )
 
     @cached_property

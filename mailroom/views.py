@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,7 @@ def complaint_summary(complaint: Complaint) -> dict[str, Any]:
         "complainant": {"name": complaint.complainant_name, "email": complaint.complainant_email or None},
         "subject": complaint.subject,
         "flags": [flag for flag in complaint.flags.split(",") if flag],
+        "officer": complaint.officer or None,
     }
 
 
@@ -61,6 +63,9 @@ def deadline_view(deadline: Deadline) -> dict[str, Any]:
         "state": deadline.state.value,
         "met_at": iso(deadline.stopped_at) if deadline.stopped_at else None,
         "calendar_version": deadline.calendar_version,
+        "extended_from": deadline.original_due.isoformat() if deadline.original_due else None,
+        "extension_limit": deadline.extension_cap_date.isoformat() if deadline.extension_cap_date else None,
+        "what": deadline.what or None,
     }
 
 
@@ -85,7 +90,13 @@ def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Dea
             for document in repo.documents_of_case(complaint.id)
         ],
         "events": [
-            {"at": iso(event.at), "kind": event.kind, "detail": event.detail}
+            {
+                "id": event.id,
+                "at": iso(event.at),
+                "kind": event.kind,
+                "detail": event.detail,
+                "data": json.loads(event.payload) if event.payload else None,
+            }
             for event in repo.events_of_case(complaint.id)
         ],
     }

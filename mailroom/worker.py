@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from mailroom.deadline_store import start_new_cases
 from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.source import MailSource
 from mailroom.intake import BatchRows, IngestedMail, StagedMail, decide, record_mail, record_resighting
@@ -145,6 +146,7 @@ def ingest_batch(
             report.logged.append(result)
         repo.add_events(rows.events)
         repo.add_documents(rows.documents)
+        start_new_cases(services, repo, rows.new_cases)  # their Code clocks start now
         if outstanding is not None:
             advance_checkpoints(repo, outstanding)  # in the same commit as the ledger rows
         services.storage.sync()  # staged files are durable before the commit that names them

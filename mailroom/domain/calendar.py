@@ -107,6 +107,18 @@ class WorkingCalendar:
             )
         return self._days[index]
 
+    def sub_working_days(self, start: date, n: int) -> date:
+        """The n-th working day strictly before ``start`` (n >= 1)."""
+        if n < 1:
+            raise ValueError(f"working days to subtract must be >= 1, got {n}")
+        self._check(start)
+        index = bisect_left(self._days, start) - n
+        if index < 0:
+            raise CalendarRangeError(
+                f"{start.isoformat()} - {n} working days falls before the calendar span {self._span()}"
+            )
+        return self._days[index]
+
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after ``d``."""
         return self.add_working_days(d, 1)

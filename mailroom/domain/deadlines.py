@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Protocol
 
@@ -30,8 +30,11 @@ class ClockRule:
     title: str
     starts: str  # the event kind that starts it ("received", "stage1_acknowledged", ...)
     stops: str  # the event kind that meets it
-    working_days: int
+    working_days: int  # 0 when the start event carries the date (``due_from``)
     extension_cap: int | None = None
+    extended_by: str | None = None  # the event kind that moves the due date (6.4, 6.15)
+    due_from: str | None = None  # "until": the due date is given by the start event (7.3, 6.6)
+    repeatable: bool = False  # each start event runs its own clock ("remedy#42")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def load_rule_pack(text: str, policy: Mapping[str, int] | None = None) -> RulePa
             raise RulePackError(f"policy.clocks.{name}: no such clock (known: {', '.join(by_name)})")
         if not isinstance(days, int) or days < 1:
             raise RulePackError(f"policy.clocks.{name}: must be a positive number of working days")
+        if clock.due_from is not None:
+            raise RulePackError(f"policy.clocks.{name}: its date is set on the case, not counted")
         if days > clock.working_days:
             raise RulePackError(
                 f"policy.clocks.{name}: {days} working days is laxer than the Code's "
@@ -75,14 +80,19 @@ def _clock(name: str, body: Any) -> ClockRule:
             title=str(body["title"]),
             starts=str(body["starts"]),
             stops=str(body["stops"]),
-            working_days=int(body["working_days"]),
+            working_days=int(body.get("working_days", 0) if "due_from" in body else body["working_days"]),
             extension_cap=int(body["extension_cap"]) if "extension_cap" in body else None,
+            extended_by=str(body["extended_by"]) if "extended_by" in body else None,
+            due_from=str(body["due_from"]) if "due_from" in body else None,
+            repeatable=bool(body.get("repeatable", False)),
         )
     except KeyError as exc:
         raise RulePackError(f"clocks.{name}: missing {exc.args[0]}") from None
     except (TypeError, ValueError):
         raise RulePackError(f"clocks.{name}: working_days and extension_cap must be whole numbers") from None
-    if rule.working_days < 1:
+    if rule.due_from not in (None, "until"):
+        raise RulePackError(f'clocks.{name}.due_from: must be "until" (the date the start event gives)')
+    if rule.working_days < 1 and rule.due_from is None:
         raise RulePackError(f"clocks.{name}.working_days: must be at least 1")
     return rule
 
@@ -94,6 +104,8 @@ class Calendar(Protocol):
     def version(self) -> str: ...
 
     def due_date(self, event_at: datetime, working_days: int, cutoff: time | None) -> date: ...
+
+    def add_working_days(self, start: date, n: int) -> date: ...
 
     def deadline_instant(self, d: date) -> datetime: ...
 
@@ -112,6 +124,8 @@ class DeadlineState(enum.StrEnum):
 class CaseEvent:
     kind: str
     at: datetime  # aware
+    ref: int | None = None  # the event's id, for events that refer to it ("remedy_completed")
+    data: Mapping[str, str] = field(default_factory=dict)  # "until", "ref", "good_reason"...
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,13 @@ class Deadline:
     state: DeadlineState
     calendar_version: str
     stopped_at: datetime | None = None
+    original_due: date | None = None  # before an extension; None = not extended
+    extension_cap_date: date | None = None  # the latest date an extension may give without good reason
+    what: str = ""  # a remedy's or action's description
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
 
 
 def case_deadlines(
@@ -139,37 +160,81 @@ def case_deadlines(
     ordered = sorted(events, key=lambda event: event.at)
     found = []
     for clock in pack.clocks:
-        start = next((event for event in ordered if event.kind == clock.starts), None)
-        if start is None:
-            continue
-        due = calendar.due_date(start.at, clock.working_days, cutoff)
-        lapses_at = calendar.deadline_instant(due)
-        stop = next((e for e in ordered if e.kind == clock.stops and e.at >= start.at), None)
-        state = _state(stop, lapses_at, due, calendar, now, soon)
-        found.append(
-            Deadline(
-                clock.name,
-                clock.paragraph,
-                clock.title,
-                start.at,
-                due,
-                lapses_at,
-                state,
-                calendar.version,
-                stop.at if stop else None,
-            )
-        )
+        starts = [event for event in ordered if event.kind == clock.starts]
+        for start in starts if clock.repeatable else starts[:1]:
+            if clock.repeatable:
+                name = f"{clock.name}#{start.ref}"
+                stop = next(
+                    (e for e in ordered if e.kind == clock.stops and e.data.get("ref") == str(start.ref)),
+                    None,
+                )
+            else:
+                name = clock.name
+                stop = next((e for e in ordered if e.kind == clock.stops and e.at >= start.at), None)
+            found.append(_deadline(name, clock, start, stop, ordered, calendar, now, cutoff, soon))
     return found
 
 
-def _state(
-    stop: CaseEvent | None, lapses_at: datetime, due: date, calendar: Calendar, now: datetime, soon: int
+def _deadline(
+    name: str,
+    clock: ClockRule,
+    start: CaseEvent,
+    stop: CaseEvent | None,
+    ordered: Sequence[CaseEvent],
+    calendar: Calendar,
+    now: datetime,
+    cutoff: time | None,
+    soon: int,
+) -> Deadline:
+    if clock.due_from == "until":
+        due = date.fromisoformat(start.data["until"])
+    else:
+        due = calendar.due_date(start.at, clock.working_days, cutoff)
+    original_due, cap_date = None, None
+    if clock.extension_cap is not None:
+        cap_date = calendar.add_working_days(due, clock.extension_cap)
+    if clock.extended_by is not None:
+        # The latest extension recorded while the clock ran moves the due date.
+        extensions = [
+            e
+            for e in ordered
+            if e.kind == clock.extended_by and e.at >= start.at and (stop is None or e.at <= stop.at)
+        ]
+        if extensions and "until" in extensions[-1].data:
+            original_due, due = due, date.fromisoformat(extensions[-1].data["until"])
+    lapses_at = calendar.deadline_instant(due)
+    return Deadline(
+        name,
+        clock.paragraph,
+        clock.title,
+        start.at,
+        due,
+        lapses_at,
+        deadline_state(stop.at if stop else None, lapses_at, due, calendar, now, soon),
+        calendar.version,
+        stop.at if stop else None,
+        original_due,
+        cap_date,
+        start.data.get("what", ""),
+    )
+
+
+def deadline_state(
+    stopped_at: datetime | None, lapses_at: datetime, due: date, calendar: Calendar, now: datetime, soon: int
 ) -> DeadlineState:
-    if stop is not None:
-        return DeadlineState.MET if stop.at < lapses_at else DeadlineState.MISSED
+    """A clock's state at ``now`` (also for a stored deadline row)."""
+    if stopped_at is not None:
+        return DeadlineState.MET if stopped_at < lapses_at else DeadlineState.MISSED
     if now >= lapses_at:
         return DeadlineState.OVERDUE
     today = now.astimezone(LONDON).date()
     if today >= due or calendar.working_days_between(today, due) <= soon:
         return DeadlineState.DUE_SOON
     return DeadlineState.DUE
+
+
+def extension_limit(clock: ClockRule, original_due: date, calendar: Calendar) -> date | None:
+    """The latest date an extension may give without a recorded good reason (6.4, 6.15)."""
+    if clock.extension_cap is None:
+        return None
+    return calendar.add_working_days(original_due, clock.extension_cap)

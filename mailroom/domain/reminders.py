@@ -14,7 +14,7 @@ version, step); the ledger that makes it go at most once lives in the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from mailroom.clock import LONDON
@@ -25,6 +25,8 @@ class LadderCalendar(Protocol):
     def is_working_day(self, d: date) -> bool: ...
 
     def add_working_days(self, start: date, n: int) -> date: ...
+
+    def sub_working_days(self, start: date, n: int) -> date: ...
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
@@ -75,3 +77,37 @@ def _latest_step(due: date, today: date, ladder: Ladder, calendar: LadderCalenda
     left = calendar.working_days_between(today, due)  # 0 on the due day
     reached = [days for days in ladder.before if days >= left]
     return f"T-{min(reached)}" if reached else None
+
+
+def next_reminder_at(due: date, ladder: Ladder, calendar: LadderCalendar, after: datetime) -> datetime | None:
+    """The first instant strictly after ``after`` at which the ladder reaches a new
+    step for a clock due on ``due``: the opening of the working-hours window on a
+    step's day. None when no step is left (the ladder has no overdue steps).
+
+    The sweep looks only at clocks whose moment has come, so this is what keeps
+    it from reading every case."""
+    local_after = after.astimezone(LONDON)
+    for day in sorted({calendar.sub_working_days(due, n) if n > 0 else due for n in ladder.before}):
+        moment = _window_opens(day, ladder)
+        if moment > after:
+            return moment
+    if not ladder.overdue_daily:
+        return None
+    day = calendar.add_working_days(max(due, local_after.date()), 0)
+    if day <= due:
+        day = calendar.add_working_days(due, 1)
+    if _window_opens(day, ladder) <= after:
+        day = calendar.add_working_days(day, 1)
+    return _window_opens(day, ladder)
+
+
+def _window_opens(day: date, ladder: Ladder) -> datetime:
+    return datetime.combine(day, ladder.window_start, tzinfo=LONDON).astimezone(UTC)
+
+
+def first_reminder_at(due: date, ladder: Ladder, calendar: LadderCalendar, now: datetime) -> datetime | None:
+    """Where a freshly computed clock joins the ladder: today's step moment when
+    today has one (the sweep then decides whether it is still inside the window,
+    and the ledger whether it already went), else the next one."""
+    midnight = datetime.combine(now.astimezone(LONDON).date(), time(0), tzinfo=LONDON).astimezone(UTC)
+    return next_reminder_at(due, ladder, calendar, midnight - timedelta(microseconds=1))

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,9 @@ from mailroom.store.schema import (
     IdCounter,
     LedgerEntry,
     Mail,
+    ReminderLog,
+    StaffMember,
+    StoredDeadline,
 )
 
 # Bound the IN (...) lists: SQLite allows 32766 parameters, PostgreSQL 65535.
@@ -75,6 +79,38 @@ _INSERT_MAIL = insert(_MAILS).returning(_MAILS.c.id)
 _INSERT_LEDGER = insert(_TABLES["ledger"])
 _INSERT_COMPLAINT = insert(_TABLES["complaints"])
 _INSERT_PARTY = insert(_TABLES["case_parties"])
+
+
+class ReminderCandidate(NamedTuple):
+    """A running clock whose reminder moment has come, with what routing needs."""
+
+    deadline_id: int
+    complaint_id: str
+    clock: str
+    paragraph: str
+    title: str
+    due: Any  # date
+    lapses_at: datetime
+    calendar_version: str
+    officer: str
+    subject: str
+    complainant_name: str
+    complainant_email: str
+
+
+_REMINDER_LOG_INSERTS = {
+    "sqlite": sqlite.insert(ReminderLog)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(ReminderLog.key),
+    "postgresql": postgresql.insert(ReminderLog)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(ReminderLog.key),
+}
+_SET_NEXT_REMINDER = (
+    update(_TABLES["deadlines"])
+    .where(_TABLES["deadlines"].c.id == bindparam("deadline_id"))
+    .values(next_reminder_at=bindparam("next_at"))
+)
 
 
 class Repository:
@@ -396,6 +432,14 @@ class Repository:
         event = {"at": at, "kind": kind, "detail": detail, "complaint_id": complaint_id, "mail_id": mail_id}
         self.add_events([event])
 
+    def add_event_returning_id(
+        self, at: datetime, kind: str, detail: str, complaint_id: str, payload: str = ""
+    ) -> int:
+        event = Event(at=at, kind=kind, detail=detail, complaint_id=complaint_id, payload=payload)
+        self.session.add(event)
+        self.session.flush()
+        return event.id
+
     def add_events(self, events: Sequence[dict[str, Any]]) -> None:
         if events:
             self.session.execute(insert(Event), list(events))
@@ -414,6 +458,103 @@ class Repository:
                 .order_by(Event.at, Event.id)
             )
         )
+
+    # -- stored deadlines and the reminder ledger ----------------------------------
+
+    def deadlines_of_case(self, complaint_id: str) -> list[StoredDeadline]:
+        query = select(StoredDeadline).where(StoredDeadline.complaint_id == complaint_id)
+        return list(self.session.scalars(query.order_by(StoredDeadline.lapses_at, StoredDeadline.clock)))
+
+    def delete_deadlines(self, deadline_ids: Sequence[int]) -> None:
+        if deadline_ids:
+            self.session.execute(delete(StoredDeadline).where(StoredDeadline.id.in_(list(deadline_ids))))
+
+    def insert_deadlines(self, deadlines: Sequence[StoredDeadline]) -> None:
+        if deadlines:
+            self.session.execute(insert(StoredDeadline), [_columns(d) for d in deadlines])
+
+    def add_deadline(self, deadline: StoredDeadline) -> None:
+        self.session.add(deadline)
+
+    def reminder_candidates(self, now: datetime, limit: int) -> list[ReminderCandidate]:
+        """Running clocks of open cases whose next reminder moment is due: an
+        index range scan on ``next_reminder_at``, however many cases there are."""
+        query = (
+            select(
+                StoredDeadline.id,
+                StoredDeadline.complaint_id,
+                StoredDeadline.clock,
+                StoredDeadline.paragraph,
+                StoredDeadline.title,
+                StoredDeadline.due,
+                StoredDeadline.lapses_at,
+                StoredDeadline.calendar_version,
+                Complaint.officer,
+                Complaint.subject,
+                Complaint.complainant_name,
+                Complaint.complainant_email,
+            )
+            .join(Complaint, Complaint.id == StoredDeadline.complaint_id)
+            .where(StoredDeadline.next_reminder_at <= now, Complaint.status == "open")
+            .order_by(StoredDeadline.next_reminder_at, StoredDeadline.id)
+            .limit(limit)
+        )
+        return [ReminderCandidate._make(row) for row in self.session.execute(query)]
+
+    def set_next_reminders(self, moments: Sequence[tuple[int, datetime | None]]) -> None:
+        if moments:
+            self._core(_SET_NEXT_REMINDER, [{"deadline_id": i, "next_at": at} for i, at in moments])  # type: ignore[arg-type]
+
+    def clear_next_reminders(self, complaint_id: str) -> None:
+        self.session.execute(
+            update(StoredDeadline)
+            .where(StoredDeadline.complaint_id == complaint_id)
+            .values(next_reminder_at=None)
+        )
+
+    def log_reminder(self, values: dict[str, Any]) -> bool:
+        """Ledger one reminder step; False when it is already there (sent, or
+        being sent by another worker whose transaction this one waited for)."""
+        statement = _REMINDER_LOG_INSERTS[self.session.get_bind().dialect.name]
+        return self.session.execute(statement, values).scalar() is not None
+
+    def reminders_logged(self, complaint_id: str | None = None) -> list[ReminderLog]:
+        query = select(ReminderLog).order_by(ReminderLog.created_at, ReminderLog.key)
+        if complaint_id is not None:
+            query = query.where(ReminderLog.complaint_id == complaint_id)
+        return list(self.session.scalars(query))
+
+    def stale_deadline_cases(self, calendar_version: str, limit: int) -> list[str]:
+        """Open cases with a running clock computed on another calendar, or none computed yet."""
+        stale = select(StoredDeadline.complaint_id).where(
+            StoredDeadline.calendar_version != calendar_version, StoredDeadline.stopped_at.is_(None)
+        )
+        missing = select(Complaint.id).where(
+            ~select(StoredDeadline.id).where(StoredDeadline.complaint_id == Complaint.id).exists()
+        )
+        found = list(self.session.scalars(stale.distinct().limit(limit)))
+        if len(found) < limit:
+            found += self.session.scalars(missing.limit(limit - len(found)))
+        return list(dict.fromkeys(found))
+
+    def running_deadlines(self, officer: str | None = None) -> list[tuple[StoredDeadline, Complaint]]:
+        query = (
+            select(StoredDeadline, Complaint)
+            .join(Complaint, Complaint.id == StoredDeadline.complaint_id)
+            .where(StoredDeadline.stopped_at.is_(None), Complaint.status == "open")
+            .order_by(StoredDeadline.lapses_at, StoredDeadline.complaint_id, StoredDeadline.clock)
+        )
+        if officer is not None:
+            query = query.where(Complaint.officer == officer.lower())
+        return [(row[0], row[1]) for row in self.session.execute(query)]
+
+    # -- staff -------------------------------------------------------------------------
+
+    def staff(self) -> dict[str, StaffMember]:
+        return {member.email: member for member in self.session.scalars(select(StaffMember))}
+
+    def save_staff(self, member: StaffMember) -> None:
+        self.session.merge(member)
 
 
 def _columns(row: Any) -> dict[str, Any]:

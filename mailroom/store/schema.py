@@ -3,12 +3,13 @@ schema (a test compares them). Instants are stored in UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -71,6 +72,8 @@ class Complaint(Base):
     description: Mapped[str] = mapped_column(Text)
     flags: Mapped[str] = mapped_column(String(200), default="")  # comma-separated, e.g. "mp_enquiry"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The officer handling the case (a staff address); "" = the team's shared addresses.
+    officer: Mapped[str] = mapped_column(String(320), default="", server_default="")
 
 
 class CaseParty(Base):
@@ -175,6 +178,9 @@ class Event(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Structured facts of a clock event as JSON (an extension's new date, a remedy's
+    # due date, the event a completion refers to); "" for most events.
+    payload: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class IdCounter(Base):
@@ -208,3 +214,61 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"))
+
+
+class StaffMember(Base):
+    """An officer or manager reminders go to; a case names its officer by address."""
+
+    __tablename__ = "staff"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    manager_email: Mapped[str] = mapped_column(String(320), default="")
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)  # one mail a day, not one per item
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StoredDeadline(Base):
+    """A Code clock of a case as last computed (``mailroom/deadline_store.py``).
+
+    Derived data: the events are the truth and a row is recomputed whenever a
+    case's events or the calendar change. Stored so that the reminder sweep is
+    an index range scan on ``next_reminder_at`` instead of a pass over every case.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "clock", name="uq_deadlines_complaint_clock"),
+        Index("ix_deadlines_next_reminder_at", "next_reminder_at"),
+        Index("ix_deadlines_lapses_at", "lapses_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"))
+    clock: Mapped[str] = mapped_column(String(80))  # "stage1_response", "remedy#42"
+    paragraph: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due: Mapped[date] = mapped_column(Date)
+    lapses_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    original_due: Mapped[date] = mapped_column(Date)  # before any extension
+    calendar_version: Mapped[str] = mapped_column(String(20))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the reminder ladder next has a step for this clock; NULL once it has
+    # stopped, or while the case is closed.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReminderLog(Base):
+    """The reminder ledger: each (complaint, clock, deadline version, step) once."""
+
+    __tablename__ = "reminder_log"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(80))
+    step: Mapped[str] = mapped_column(String(30))
+    recipients: Mapped[str] = mapped_column(Text)  # comma-separated
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)  # went in a digest, not its own mail
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

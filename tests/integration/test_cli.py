@@ -61,7 +61,7 @@ MAIL_KEYS = {
     "triage_open",
     "attempts",
 }
-CASE_KEYS = {"id", "status", "stage", "channel", "received_at", "complainant", "subject", "flags"}
+CASE_KEYS = {"id", "status", "stage", "channel", "received_at", "complainant", "subject", "flags", "officer"}
 DETAIL_KEYS = CASE_KEYS | {"description", "parties", "documents", "events"}
 DOCUMENT_KEYS = {"kind", "path", "sha256", "size", "original_name", "mail_id"}
 DOCUMENT_KINDS = {"raw_mail", "attachment", "attached_mail", "tnef_part", "scan"}
@@ -336,7 +336,7 @@ def test_cases_show_json_lists_documents_that_match_the_files_on_disk(ingested: 
 
     assert view["events"]
     for event in view["events"]:
-        assert set(event) == {"at", "kind", "detail"}
+        assert set(event) == {"id", "at", "kind", "detail", "data"}
         assert ISO_WITH_OFFSET.match(event["at"])
     assert "logged" in [event["kind"] for event in view["events"]]
     at = [datetime.fromisoformat(event["at"]) for event in view["events"]]

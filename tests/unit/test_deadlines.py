@@ -38,6 +38,9 @@ def test_the_rule_pack_carries_the_code_clocks() -> None:
         "stage1_response": ("6.3", 10, 10),
         "stage2_acknowledgement": ("6.11", 5, None),
         "stage2_response": ("6.14", 20, 20),
+        "remedy": ("7.3", 0, None),  # dated by the promise itself
+        "outstanding_action": ("6.6", 0, None),
+        "mp_enquiry_response": ("policy", 10, None),  # landlord policy (seed 000), not the Code
     }
 
 
