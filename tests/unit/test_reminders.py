@@ -11,7 +11,7 @@ from mailroom.calendar_source import build_calendar
 from mailroom.clock import LONDON
 from mailroom.config import CalendarSettings
 from mailroom.domain.deadlines import Deadline, DeadlineState
-from mailroom.domain.reminders import Ladder, reminder_due
+from mailroom.domain.reminders import Ladder, next_reminder_at, reminder_due
 
 CALENDAR = build_calendar(CalendarSettings())
 LADDER = Ladder()
@@ -76,3 +76,37 @@ def test_reminders_only_ever_on_working_days_in_working_hours(due: date, offset:
         assert CALENDAR.is_working_day(local.date())
         assert 9 <= local.hour < 17
         assert found.escalate == (local.date() > due)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    due=st.dates(date(2026, 1, 5), date(2027, 12, 20)),
+    before=st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True),
+    overdue_daily=st.booleans(),
+)
+def test_next_reminder_at_is_exactly_where_the_ladder_takes_a_new_step(
+    due: date, before: list[int], overdue_daily: bool
+) -> None:
+    """Walking every quarter hour from eight working days before the due date:
+    the moments where the ladder's step changes are those the stored clock
+    would be woken at by next_reminder_at. So the sweep, which reads only due
+    rows, sends what sweeping every row every quarter hour would send."""
+    due = CALENDAR.add_working_days(due, 0)
+    ladder = Ladder(tuple(before), overdue_daily)
+    start = at(CALENDAR.sub_working_days(due, 8), 0)
+    changes, previous = [], None
+    moment = start
+    while moment < at(CALENDAR.add_working_days(due, 4), 0):
+        found = reminder_due("CMP-2026-000001", deadline(due), ladder, CALENDAR, moment)
+        current = found.step if found else None
+        if current is not None and current != previous:
+            changes.append(moment.astimezone(UTC))
+        previous = current if current is not None else previous
+        moment += timedelta(minutes=15)
+    limit = at(CALENDAR.add_working_days(due, 4), 0)
+    woken, after = [], start - timedelta(microseconds=1)
+    while (wake := next_reminder_at(due, ladder, CALENDAR, after)) is not None and wake < limit:
+        woken.append(wake)
+        after = wake
+    assert changes  # every ladder has at least one step in the walk
+    assert woken == changes
