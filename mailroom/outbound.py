@@ -30,7 +30,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy import and_, bindparam, case, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -237,15 +237,23 @@ class _Outcome:
 
 
 def send_due(
-    store: Store, settings: SmtpSettings, clock: Clock, *, transport: Transport | None = None
+    store: Store,
+    settings: SmtpSettings,
+    clock: Clock,
+    *,
+    transport: Transport | None = None,
+    hold: Sequence[str] = (),
 ) -> SendReport:
-    """Send the outbox rows that are due; safe to run in several workers at once."""
+    """Send the outbox rows that are due; safe to run in several workers at once.
+
+    ``hold``: dedupe-key prefixes to leave pending this time (reminders outside
+    working hours wait for the window rather than go out late at night)."""
     if transport is None:
         if not settings.enabled:
             return SendReport()  # sending is off: mail waits in the outbox
         transport = smtp_transport(settings)
     _recover_stale(store, settings, clock.now())
-    return asyncio.run(_send_batch(store, settings, clock, transport))
+    return asyncio.run(_send_batch(store, settings, clock, transport, tuple(hold)))
 
 
 def _recover_stale(store: Store, settings: SmtpSettings, now: datetime) -> None:
@@ -253,10 +261,17 @@ def _recover_stale(store: Store, settings: SmtpSettings, now: datetime) -> None:
         connection.execute(_RECOVER_STALE, {"now": now, "max_attempts": settings.max_attempts})
 
 
-async def _send_batch(store: Store, settings: SmtpSettings, clock: Clock, transport: Transport) -> SendReport:
+async def _send_batch(
+    store: Store, settings: SmtpSettings, clock: Clock, transport: Transport, hold: tuple[str, ...]
+) -> SendReport:
     report = SendReport()
+    query = _DUE_IDS
+    if hold:
+        query = query.where(
+            not_(or_(*(_C.dedupe_key.startswith(prefix, autoescape=True) for prefix in hold)))
+        )
     with store.engine.begin() as connection:
-        due = list(connection.scalars(_DUE_IDS, {"now": clock.now()}))
+        due = list(connection.scalars(query, {"now": clock.now()}))
     for row_id in due:
         claimed = _claim(store, row_id, clock.now())
         if claimed is None:

@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailroom.clock import LONDON
 from mailroom.config import ReminderSettings
 from mailroom.domain.deadlines import Deadline, deadline_state
 from mailroom.domain.ids import case_reference
 from mailroom.domain.reminders import ReminderDue, next_reminder_at, reminder_due
-from mailroom.outbound import enqueue
+from mailroom.outbound import SendReport, enqueue, send_due
 from mailroom.services import Services
 from mailroom.store.repository import ReminderCandidate, Repository
 from mailroom.store.schema import StaffMember
@@ -67,6 +68,26 @@ def sweep(services: Services) -> SweepReport:
             _sweep_batch(services, repo, candidates, now, report)
         if len(candidates) < SWEEP_BATCH:
             return report
+
+
+# Outbox rows the sweep queues: the two prefixes of their dedupe keys.
+REMINDER_KEYS = ("reminder:", "digest:")
+
+
+def held_outside_window(services: Services) -> tuple[str, ...]:
+    """The outbox rows to hold back now: reminders, outside working hours (a
+    retry after an SMTP outage waits for the window instead of going at night)."""
+    local = services.clock.now().astimezone(LONDON)
+    ladder = services.ladder
+    working = services.calendar.is_working_day(local.date())
+    return () if working and ladder.window_start <= local.time() < ladder.window_end else REMINDER_KEYS
+
+
+def send_outbox(services: Services) -> SendReport:
+    """Send what the outbox holds, reminders only inside working hours."""
+    return send_due(
+        services.store, services.settings.smtp, services.clock, hold=held_outside_window(services)
+    )
 
 
 def queue_due(services: Services) -> int:

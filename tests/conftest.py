@@ -17,7 +17,7 @@ from tests.support.databases import throwaway_postgres
 if TYPE_CHECKING:
     from mailroom.services import Services
 
-pytest_plugins = ["tests.support.dovecot"]
+pytest_plugins = ["tests.support.dovecot", "tests.support.smtp"]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

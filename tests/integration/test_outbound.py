@@ -3,21 +3,13 @@ trustme certificate): queued once, sent once, retried on 4xx, never in cleartext
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
-import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, update
 
 from mailroom.clock import FixedClock
@@ -26,83 +18,10 @@ from mailroom.outbound import SENDING_LEASE, SendReport, enqueue, send_due
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
 from mailroom.store.schema import OutboxMessage
+from tests.support.smtp import Collector, ServerFactory
 
 SENDER = "complaints@landlord.example"
 RESIDENT = "resident@example.org"
-
-
-class Collector:
-    """Keeps what it is sent. ``rcpt_replies`` are answered to RCPT TO first,
-    in order (e.g. ["451 try later"]); ``refuse`` addresses always get 550."""
-
-    def __init__(self, rcpt_replies: list[str] | None = None, refuse: tuple[str, ...] = ()) -> None:
-        self.messages: list[EmailMessage] = []
-        self.rcpt_replies = list(rcpt_replies or [])
-        self.refuse = refuse
-        self._lock = threading.Lock()
-
-    async def handle_RCPT(  # aiosmtpd hook names
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if self.rcpt_replies:
-            return self.rcpt_replies.pop(0)
-        if address in self.refuse:
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        with self._lock:
-            self.messages.append(message)
-        return "250 Message accepted"
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return path
-
-
-ServerFactory = Callable[..., tuple[Collector, int]]
-
-
-@pytest.fixture
-def smtp_server(ca: trustme.CA) -> Iterator[ServerFactory]:
-    """Starts servers on loopback: STARTTLS required unless starttls=False."""
-    controllers: list[Controller] = []
-
-    def start(collector: Collector | None = None, *, starttls: bool = True) -> tuple[Collector, int]:
-        collector = collector or Collector()
-        kwargs: dict[str, Any] = {}
-        if starttls:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-            kwargs = {"tls_context": context, "require_starttls": True}
-        port = _free_port()
-        controller = Controller(collector, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return collector, port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _settings(port: int, ca_file: Path | None, **overrides: Any) -> SmtpSettings:
