@@ -214,7 +214,7 @@ class CalendarSettings(_Section):
 
 
 class PolicySettings(_Section):
-    # The Code's clocks as data; empty: the bundled rules/code-2024.toml.
+    # The Code's clocks as data; empty: the bundled rules/housing-ombudsman-2024.toml.
     rule_pack: Path | None = None
     # The landlord's own limits in working days, stricter than the Code only,
     # e.g. {stage1_response = 8}. A laxer value stops mailroom at start.

@@ -20,7 +20,7 @@ from mailroom.locks import mailbox_lock
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
 
-BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "code-2024.toml"
+BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "housing-ombudsman-2024.toml"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Code deadlines as pure functions of a case's events, the rule pack, a working
 calendar and ``now``.
 
-A clock (``rules/code-2024.toml``) starts at one event on the case and stops at
+A clock (``rules/housing-ombudsman-2024.toml``) starts at one event on the case and stops at
 another; its due date is N working days from the start (docs/working-days.md);
 it lapses at the end of that day, UK time. Nothing here reads a clock, a file or
 a database: callers pass all of it in.

@@ -18,7 +18,7 @@ from mailroom.domain.deadlines import (
     load_rule_pack,
 )
 
-RULES = (Path(__file__).resolve().parents[2] / "rules" / "code-2024.toml").read_text()
+RULES = (Path(__file__).resolve().parents[2] / "rules" / "housing-ombudsman-2024.toml").read_text()
 CALENDAR = build_calendar(CalendarSettings())
 PACK = load_rule_pack(RULES)
 
