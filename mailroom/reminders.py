@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from mailroom.clock import LONDON
 from mailroom.config import ReminderSettings
@@ -103,20 +104,22 @@ def _sweep_batch(
     report: SweepReport,
 ) -> None:
     staff = repo.staff() if candidates else {}
+    planned = [item for c in candidates if (item := _plan(services, c, staff, now)) is not None]
+    # One statement ledgers the whole batch; only the steps new to the ledger are mailed.
+    new = repo.log_reminders([_ledger_row(item, now) for item in planned])
     digests: dict[str, list[PlannedReminder]] = {}
-    moments: list[tuple[int, datetime | None]] = []
-    for candidate in candidates:
-        item = _plan(services, candidate, staff, now)
-        if item is not None and _ledger(repo, item, now):
-            report.steps += 1
-            if item.recipients:
-                report.mails += _queue_single(services, repo, item, now)
-            for address in item.digest_recipients:
-                digests.setdefault(address, []).append(item)
-        moments.append(
-            (candidate.deadline_id, next_reminder_at(candidate.due, services.ladder, services.calendar, now))
-        )
-    repo.set_next_reminders(moments)
+    for item in planned:
+        if item.due.key not in new:
+            continue
+        report.steps += 1
+        if item.recipients:
+            report.mails += _queue_single(services, repo, item, now)
+        for address in item.digest_recipients:
+            digests.setdefault(address, []).append(item)
+    ladder, calendar = services.ladder, services.calendar
+    repo.set_next_reminders(
+        [(c.deadline_id, next_reminder_at(c.due, ladder, calendar, now)) for c in candidates]
+    )
     for address, items in digests.items():
         report.digests += _queue_digest(services, repo, address, items, now)
 
@@ -210,18 +213,16 @@ def _takes_digest(address: str, staff: Mapping[str, StaffMember], settings: Remi
     return member.digest if member is not None else settings.digest
 
 
-def _ledger(repo: Repository, item: PlannedReminder, now: datetime) -> bool:
-    return repo.log_reminder(
-        {
-            "key": item.due.key,
-            "complaint_id": item.complaint_id,
-            "clock": item.due.clock,
-            "step": item.due.step,
-            "recipients": ",".join((*item.recipients, *item.digest_recipients)),
-            "digest": bool(item.digest_recipients),
-            "created_at": now,
-        }
-    )
+def _ledger_row(item: PlannedReminder, now: datetime) -> dict[str, Any]:
+    return {
+        "key": item.due.key,
+        "complaint_id": item.complaint_id,
+        "clock": item.due.clock,
+        "step": item.due.step,
+        "recipients": ",".join((*item.recipients, *item.digest_recipients)),
+        "digest": bool(item.digest_recipients),
+        "created_at": now,
+    }
 
 
 def _sender(services: Services) -> str:

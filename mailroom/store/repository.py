@@ -518,6 +518,13 @@ class Repository:
         statement = _REMINDER_LOG_INSERTS[self.session.get_bind().dialect.name]
         return self.session.execute(statement, values).scalar() is not None
 
+    def log_reminders(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Ledger many steps in one statement; returns the keys that were new."""
+        if not rows:
+            return set()
+        statement = _REMINDER_LOG_INSERTS[self.session.get_bind().dialect.name]
+        return {str(key) for key in self.session.scalars(statement, list(rows))}
+
     def reminders_logged(self, complaint_id: str | None = None) -> list[ReminderLog]:
         query = select(ReminderLog).order_by(ReminderLog.created_at, ReminderLog.key)
         if complaint_id is not None:
