@@ -10,12 +10,10 @@ import json
 import logging
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -41,7 +39,7 @@ from mailroom.domain.models import Channel
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import MailSource, SourceError
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
-from mailroom.outbound import send_due
+from mailroom.scheduler import build_scheduler
 from mailroom.services import Services, build_services
 from mailroom.staff import StaffError
 from mailroom.triage import Resolution, TriageError, resolve
@@ -148,51 +146,18 @@ def _remind(services: Services) -> None:
     """Each pass of the worker: queue the reminders due, send the outbox."""
     if reminders.enabled(services):
         reminders.sweep(services)
-    send_due(services.store, services.settings.smtp, services.clock)
-
-
-class _Stop(Exception):
-    """Raised by the signal handler, only while the worker is waiting for mail."""
+    reminders.send_outbox(services)
 
 
 def _serve(services: Services, sources: list[MailSource]) -> None:
-    """Run until SIGTERM/SIGINT: a pass, then wait for IDLE news or the poll interval.
+    """Run the scheduled jobs (mailroom/scheduler.py) until SIGTERM/SIGINT.
 
-    A signal during a pass lets the pass finish (it is crash-safe either way,
-    but a clean stop leaves nothing to recover); a signal while waiting ends
-    the wait at once."""
-    state = {"stopping": False, "waiting": False}
-
-    def stop(_signal: int, _frame: FrameType | None) -> None:
-        state["stopping"] = True
-        if state["waiting"]:
-            raise _Stop
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    interval = services.settings.imap.poll_interval_seconds
-    while not state["stopping"]:
-        failed = False
-        try:
-            report = run_once(services, sources)
-            if report.seen:
-                err.print(f"ingested {report.seen}: {dict(report.outcomes)}", highlight=False)
-            _remind(services)
-        except SourceError as exc:  # the source's own retries are spent: say so, try again next poll
-            _error_line(str(exc))
-            failed = True
-        try:
-            state["waiting"] = True
-            if state["stopping"]:
-                break
-            if failed:
-                time.sleep(interval)
-            else:
-                sources[0].wait_for_new_mail(interval)  # the first source is IMAP when configured
-        except _Stop:
-            break
-        finally:
-            state["waiting"] = False
+    Only one `mailroom run` per database runs them; others stand by. A signal
+    ends a wait at once and lets a running job finish."""
+    scheduler = build_scheduler(services, sources, say=_error_line)
+    signal.signal(signal.SIGTERM, scheduler.stop.handle_signal)
+    signal.signal(signal.SIGINT, scheduler.stop.handle_signal)
+    scheduler.run()
 
 
 @app.command()
@@ -547,7 +512,7 @@ def reminders_send(config: ConfigOption = None) -> None:
     """Queue the reminders due now and send what the outbox holds."""
     with _services(config) as services:
         swept = reminders.sweep(services)
-        report = send_due(services.store, services.settings.smtp, services.clock)
+        report = reminders.send_outbox(services)
     queued = f"{swept.steps} step(s): {swept.mails} mail(s), {swept.digests} digest(s)"
     out.print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
 

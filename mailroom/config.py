@@ -221,8 +221,12 @@ class PolicySettings(_Section):
     clocks: dict[str, int] = Field(default_factory=dict)
     # A clock with this many working days or fewer left is "due_soon".
     due_soon_working_days: int = Field(default=2, ge=0, le=20)
+    # The landlord's own complaints policy (rules/policies/*.toml: letterhead,
+    # signatory, timescales, exclusions), checked with `mailroom rules check`.
+    # Empty: letters carry a neutral placeholder landlord; set it for real use.
+    landlord_file: Path | None = None
 
-    @field_validator("rule_pack", mode="before")
+    @field_validator("rule_pack", "landlord_file", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         return None if value == "" else value
@@ -251,6 +255,71 @@ class WorkerSettings(_Section):
     progress: bool = True
 
 
+# The jobs of `mailroom run` (mailroom/scheduler.py) and their default schedules.
+# mailbox has none: it runs every imap.poll_interval_seconds unless told otherwise.
+SCHEDULER_JOBS: dict[str, dict[str, object]] = {
+    "mailbox": {},
+    "reminders": {"seconds": 300.0},
+    "outbox": {"seconds": 30.0},
+    "calendar": {"cron": "15 3 * * *"},
+}
+
+
+class JobSettings(_Section):
+    enabled: bool = True
+    seconds: float | None = Field(default=None, gt=0)  # an interval...
+    cron: str = ""  # ...or a crontab line, UK time; not both
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        if value:
+            from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+
+            try:
+                CronTrigger.from_crontab(value, timezone="Europe/London")
+            except ValueError as exc:
+                raise ValueError("not a valid crontab (minute hour day month weekday): " + str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> JobSettings:
+        if self.seconds is not None and self.cron:
+            raise ValueError("set seconds or cron, not both")
+        return self
+
+
+class SchedulerSettings(_Section):
+    # Seconds between a standby `mailroom run`'s attempts to take the scheduler lock.
+    standby_retry_seconds: float = Field(default=15.0, gt=0)
+    # By job name. A dict, not a section model: each table given in the file is
+    # completed from SCHEDULER_JOBS, and a schedule given replaces the default one.
+    jobs: dict[str, JobSettings] = Field(
+        default_factory=lambda: {name: JobSettings.model_validate(d) for name, d in SCHEDULER_JOBS.items()}
+    )
+
+    @field_validator("jobs", mode="before")
+    @classmethod
+    def _complete_jobs(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value  # pydantic names the type error
+        unknown = sorted(str(name) for name in value if name not in SCHEDULER_JOBS)
+        if unknown:
+            raise ValueError(f"unknown job {unknown[0]!r} (the jobs are {', '.join(SCHEDULER_JOBS)})")
+        jobs: dict[str, object] = {}
+        for name, default in SCHEDULER_JOBS.items():
+            given = value.get(name, {})
+            if isinstance(given, JobSettings):
+                given = given.model_dump()
+            if not isinstance(given, dict):
+                jobs[name] = given
+                continue
+            given = {k: v for k, v in given.items() if (k, v) not in (("cron", ""), ("seconds", None))}
+            own_schedule = "seconds" in given or "cron" in given
+            jobs[name] = {**({} if own_schedule else default), **given}
+        return jobs
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -272,6 +341,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     reminders: ReminderSettings = ReminderSettings()
     worker: WorkerSettings = WorkerSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 
 def _lock_number(name: str) -> int:
@@ -41,3 +42,45 @@ def mailbox_lock(engine: Engine, lock_dir: Path, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def deployment_lock(engine: Engine, lock_dir: Path, name: str = "scheduler") -> Iterator[bool]:
+    """Try once, without waiting, to be the deployment's only holder of ``name``.
+
+    Yields True while held (until the ``with`` block ends), False if another
+    process holds it. PostgreSQL: a session advisory lock on a connection kept
+    for the whole block (the server drops it if the process dies). SQLite: a
+    non-blocking flock on <lock_dir>/<name>.lock (the kernel drops it likewise)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            key = _lock_number(f"mailroom-deployment:{name}")
+            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+            connection.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    _advisory_unlock(connection, key)
+        return
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{name}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _advisory_unlock(connection: Connection, key: int) -> None:
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        connection.commit()
+    except DBAPIError:
+        # The session is gone or broken: never return it to the pool still
+        # holding the lock; closing it ends the session and the lock with it.
+        connection.invalidate()
