@@ -139,3 +139,77 @@ def test_recording_the_acknowledgement_meets_its_clock_and_starts_the_response_c
     assert twice.returncode == 1 and "already has stage1_acknowledged" in twice.stderr
     early = mailroom(config, "cases", "record", case["id"], "stage1_responded", "--at", "2020-01-01T10:00")
     assert early.returncode == 1 and "before the complaint was received" in early.stderr
+
+
+def test_officers_assignment_extension_and_the_officer_filter(tmp_path: Path) -> None:
+    """staff add, cases assign, cases record ... --until, deadlines --officer, reminders preview."""
+    config = write_config(tmp_path, '[reminders]\nofficer_addresses = ["team@landlord.example"]\n')
+    created = [
+        json.loads(
+            mailroom(
+                config,
+                "cases",
+                "new",
+                "--channel",
+                "phone",
+                "--name",
+                name,
+                "--received",
+                "2026-11-02T10:00",
+                "--subject",
+                "Leaking roof",
+                "--json",
+            ).stdout
+        )["id"]
+        for name in ("Ann", "Bob")
+    ]
+    added = mailroom(
+        config, "staff", "add", "ava@landlord.example", "--manager", "max@landlord.example", "--digest"
+    )
+    assert added.returncode == 0, added.stderr
+    staff = json.loads(mailroom(config, "staff", "list", "--json").stdout)
+    assert staff == [
+        {"email": "ava@landlord.example", "name": "", "manager": "max@landlord.example", "digest": True}
+    ]
+    assert mailroom(config, "cases", "assign", created[0], "ava@landlord.example").returncode == 0
+    refused = mailroom(config, "cases", "assign", created[1], "nobody@landlord.example")
+    assert refused.returncode == 1 and "not on the staff list" in refused.stderr
+    ack = mailroom(config, "cases", "record", created[0], "stage1_acknowledged", "--at", "2026-11-03T10:00")
+    assert ack.returncode == 0, ack.stderr
+    extended = mailroom(
+        config,
+        "cases",
+        "record",
+        created[0],
+        "stage1_extended",
+        "--at",
+        "2026-11-04T10:00",
+        "--until",
+        "2026-11-24",
+        "--json",
+    )
+    assert extended.returncode == 0, extended.stderr
+    assert json.loads(extended.stdout)["event"] == "stage1_extended"
+    too_far = mailroom(
+        config,
+        "cases",
+        "record",
+        created[0],
+        "stage1_extended",
+        "--at",
+        "2026-11-04T11:00",
+        "--until",
+        "2026-12-17",
+    )
+    assert too_far.returncode == 1 and "(6.3)" in too_far.stderr and "--good-reason" in too_far.stderr
+    mine = json.loads(mailroom(config, "deadlines", "--officer", "ava@landlord.example", "--json").stdout)
+    assert [(row["complaint_id"], row["clock"], row["due"], row["extended_from"]) for row in mine] == [
+        (created[0], "stage1_response", "2026-11-24", "2026-11-17")
+    ]
+    assert {row["officer"] for row in mine} == {"ava@landlord.example"}
+    preview = json.loads(mailroom(config, "reminders", "preview", "--date", "2026-11-20", "--json").stdout)
+    by_case = {row["complaint_id"]: row for row in preview}
+    assert by_case[created[0]]["digest_recipients"] == ["ava@landlord.example"]  # T-2 of the extended date
+    assert by_case[created[0]]["step"] == "T-2" and by_case[created[0]]["recipients"] == []
+    assert by_case[created[1]]["recipients"] == ["team@landlord.example"]  # no manager configured
+    assert by_case[created[1]]["step"].startswith("overdue")
