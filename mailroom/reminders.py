@@ -24,7 +24,7 @@ from mailroom.config import ReminderSettings
 from mailroom.domain.deadlines import Deadline, deadline_state
 from mailroom.domain.ids import case_reference
 from mailroom.domain.reminders import ReminderDue, next_reminder_at, reminder_due
-from mailroom.outbound import SendReport, enqueue, send_due
+from mailroom.outbound import OutboundMail, SendReport, enqueue, enqueue_many, send_due
 from mailroom.services import Services
 from mailroom.store.repository import ReminderCandidate, Repository
 from mailroom.store.schema import StaffMember
@@ -108,14 +108,18 @@ def _sweep_batch(
     # One statement ledgers the whole batch; only the steps new to the ledger are mailed.
     new = repo.log_reminders([_ledger_row(item, now) for item in planned])
     digests: dict[str, list[PlannedReminder]] = {}
+    singles = []
     for item in planned:
         if item.due.key not in new:
             continue
         report.steps += 1
         if item.recipients:
-            report.mails += _queue_single(services, repo, item, now)
+            singles.append(
+                OutboundMail(item.due.key, item.recipients, subject(item), body(item), item.complaint_id)
+            )
         for address in item.digest_recipients:
             digests.setdefault(address, []).append(item)
+    report.mails += enqueue_many(repo, _sender(services), singles, now)
     ladder, calendar = services.ladder, services.calendar
     repo.set_next_reminders(
         [(c.deadline_id, next_reminder_at(c.due, ladder, calendar, now)) for c in candidates]
@@ -227,21 +231,6 @@ def _ledger_row(item: PlannedReminder, now: datetime) -> dict[str, Any]:
 
 def _sender(services: Services) -> str:
     return services.settings.smtp.sender or "mailroom@localhost"
-
-
-def _queue_single(services: Services, repo: Repository, item: PlannedReminder, now: datetime) -> int:
-    return int(
-        enqueue(
-            repo,
-            dedupe_key=item.due.key,
-            sender=_sender(services),
-            recipients=item.recipients,
-            subject=subject(item),
-            body_text=body(item),
-            now=now,
-            complaint_id=item.complaint_id,
-        )
-    )
 
 
 def _queue_digest(

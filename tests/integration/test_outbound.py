@@ -3,9 +3,13 @@ trustme certificate): queued once, sent once, retried on 4xx, never in cleartext
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ from sqlalchemy import select, update
 
 from mailroom.clock import FixedClock
 from mailroom.config import SmtpSettings
-from mailroom.outbound import SENDING_LEASE, SendReport, enqueue, send_due
+from mailroom.outbound import SENDING_LEASE, SendReport, build_message, enqueue, send_due
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
 from mailroom.store.schema import OutboxMessage
@@ -250,3 +254,31 @@ def test_sending_is_off_without_a_host(sqlite_store: Store, clock: FixedClock) -
     _enqueue(sqlite_store, clock)
     assert send_due(sqlite_store, SmtpSettings(), clock) == SendReport()
     assert _rows(sqlite_store)[0].status == "pending"
+
+
+def test_a_message_with_non_ascii_text_and_an_attachment_reads_back_intact() -> None:
+
+    message = build_message(
+        sender=SENDER,
+        recipients=[RESIDENT, "officer@landlord.example"],
+        subject="Votre plainte: réparations\r\nBcc: injected@example.org",
+        body_text="Chère Zoë,\nLigne deux — «ok».\n",
+        now=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        attachments=[("lettre é.pdf", "application/pdf", b"%PDF-1.7 \x00\xff")],
+    )
+    raw = message.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n"))
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert (
+        parsed["Subject"] == "Votre plainte: réparations Bcc: injected@example.org"
+    )  # one line, no injection
+    assert parsed["Bcc"] is None
+    assert [parseaddr(a)[1] for a in str(parsed["To"]).split(",")] == [RESIDENT, "officer@landlord.example"]
+    body = parsed.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().replace("\r\n", "\n") == "Chère Zoë,\nLigne deux — «ok».\n"
+    (attachment,) = parsed.iter_attachments()
+    assert attachment.get_filename() == "lettre é.pdf"
+    assert attachment.get_content() == b"%PDF-1.7 \x00\xff"
+    assert parsed["Auto-Submitted"] == "auto-generated"
