@@ -41,6 +41,8 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.calendar_add_working_days
 	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.reminder_sweep
+	$(BIN)/python -m bench.letters
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
