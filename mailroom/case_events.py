@@ -79,6 +79,22 @@ def record_event(
     details: EventDetails | None = None,
 ) -> int:
     """Write one step on the case and recompute its clocks; returns the event id."""
+    with services.store.transaction() as repo:
+        return record_event_in(services, repo, complaint_id, event, at, note, by, details)
+
+
+def record_event_in(
+    services: Services,
+    repo: Repository,
+    complaint_id: str,
+    event: ClockEvent,
+    at: datetime,
+    note: str = "",
+    by: str = "",
+    details: EventDetails | None = None,
+) -> int:
+    """``record_event`` in the caller's transaction (an approved letter records its
+    event with the rest of its issue, or nothing at all)."""
     details = replace(details or EventDetails(), note=note or (details.note if details else ""))
     details = replace(details, by=by or details.by)
     now = services.clock.now()
@@ -86,26 +102,25 @@ def record_event(
         raise CaseEventError("the time needs a time zone")
     if at > now:
         raise CaseEventError(f"{event.value} at {at.isoformat()} is in the future")
-    with services.store.transaction() as repo:
-        complaint = repo.get_complaint(complaint_id)
-        if complaint is None:
-            raise CaseEventError(f"no complaint {complaint_id}")
-        if at < complaint.received_at:
-            raise CaseEventError(f"{event.value} at {at.isoformat()} is before the complaint was received")
-        kinds = [existing.kind for existing in repo.events_of_case(complaint_id)]
-        if event not in REPEATABLE and event.value in kinds:
-            raise CaseEventError(f"{complaint_id} already has {event.value}")
-        payload = _payload(services, repo, complaint, event, at, details)
-        detail = " ".join(
-            part
-            for part in (f"recorded by {details.by}" if details.by else "", _describe(payload), details.note)
-            if part
-        )
-        event_id = repo.add_event_returning_id(
-            at, event.value, detail, complaint_id, json.dumps(payload) if payload else ""
-        )
-        _apply_status(complaint, event)
-        refresh_case(services, repo, complaint_id)
+    complaint = repo.get_complaint(complaint_id)
+    if complaint is None:
+        raise CaseEventError(f"no complaint {complaint_id}")
+    if at < complaint.received_at:
+        raise CaseEventError(f"{event.value} at {at.isoformat()} is before the complaint was received")
+    kinds = [existing.kind for existing in repo.events_of_case(complaint_id)]
+    if event not in REPEATABLE and event.value in kinds:
+        raise CaseEventError(f"{complaint_id} already has {event.value}")
+    payload = _payload(services, repo, complaint, event, at, details)
+    detail = " ".join(
+        part
+        for part in (f"recorded by {details.by}" if details.by else "", _describe(payload), details.note)
+        if part
+    )
+    event_id = repo.add_event_returning_id(
+        at, event.value, detail, complaint_id, json.dumps(payload) if payload else ""
+    )
+    _apply_status(complaint, event)
+    refresh_case(services, repo, complaint_id)
     return event_id
 
 

@@ -36,8 +36,11 @@ from mailroom.config import ConfigError, Region, load_settings
 from mailroom.domain.calendar import CalendarRangeError
 from mailroom.domain.deadlines import RulePackError
 from mailroom.domain.models import Channel
+from mailroom.domain.policy import PolicyError
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import MailSource, SourceError
+from mailroom.letters.pack import LetterError
+from mailroom.letters_cli import letters_app, rules_app, templates_app
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
 from mailroom.scheduler import build_scheduler
 from mailroom.services import Services, build_services
@@ -63,6 +66,9 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(staff_app, name="staff")
+app.add_typer(letters_app, name="letters")
+app.add_typer(templates_app, name="templates")
+app.add_typer(rules_app, name="rules")
 
 out = Console()
 err = Console(stderr=True)
@@ -85,6 +91,8 @@ USER_ERRORS = (
     CalendarSourceError,
     CaseEventError,
     StaffError,
+    LetterError,
+    PolicyError,
 )
 
 
@@ -143,7 +151,10 @@ def run(
 
 
 def _remind(services: Services) -> None:
-    """Each pass of the worker: queue the reminders due, send the outbox."""
+    """After a pass: draft acknowledgements, queue the reminders due, send the outbox."""
+    from mailroom.letters.drafts import draft_pending_acknowledgements
+
+    draft_pending_acknowledgements(services)
     if reminders.enabled(services):
         reminders.sweep(services)
     reminders.send_outbox(services)

@@ -11,14 +11,19 @@ due date is written on the case as a ``deadline_moved`` event.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
+from mailroom.clock import LONDON
+from mailroom.domain.calendar import CalendarRangeError
 from mailroom.domain.deadlines import CaseEvent, Deadline, case_deadlines
 from mailroom.domain.reminders import first_reminder_at
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint, StoredDeadline
+
+log = logging.getLogger(__name__)
 
 OPEN = "open"
 # Cases refreshed per transaction when catching up after a calendar change.
@@ -35,14 +40,20 @@ def case_events(repo: Repository, complaint: Complaint) -> list[CaseEvent]:
 
 
 def compute(services: Services, repo: Repository, complaint: Complaint, now: datetime) -> list[Deadline]:
-    return case_deadlines(
-        case_events(repo, complaint),
-        services.rule_pack,
-        services.calendar,
-        now,
-        services.settings.calendar.cutoff,
-        services.settings.policy.due_soon_working_days,
-    )
+    """The case's clocks; none for a complaint outside the calendar's span (an
+    old archive ingested, say 1997): the Code's clocks cannot run there."""
+    try:
+        return case_deadlines(
+            case_events(repo, complaint),
+            services.rule_pack,
+            services.calendar,
+            now,
+            services.settings.calendar.cutoff,
+            services.settings.policy.due_soon_working_days,
+        )
+    except CalendarRangeError as exc:
+        log.warning("no Code clocks for %s: %s", complaint.id, exc)
+        return []
 
 
 def refresh_case(services: Services, repo: Repository, complaint_id: str) -> list[Deadline]:
@@ -73,14 +84,19 @@ def start_new_cases(services: Services, repo: Repository, cases: Sequence[tuple[
     now = services.clock.now()
     rows = []
     for complaint_id, received_at in cases:
-        for deadline in case_deadlines(
-            [CaseEvent("received", received_at)],
-            services.rule_pack,
-            services.calendar,
-            now,
-            services.settings.calendar.cutoff,
-            services.settings.policy.due_soon_working_days,
-        ):
+        try:
+            deadlines = case_deadlines(
+                [CaseEvent("received", received_at)],
+                services.rule_pack,
+                services.calendar,
+                now,
+                services.settings.calendar.cutoff,
+                services.settings.policy.due_soon_working_days,
+            )
+        except CalendarRangeError as exc:  # e.g. a 1997 mail from an archive: no clock runs
+            log.warning("no Code clocks for %s: %s", complaint_id, exc)
+            continue
+        for deadline in deadlines:
             row = StoredDeadline(complaint_id=complaint_id, clock=deadline.clock)
             _fill(row, deadline, OPEN, services, now)
             rows.append(row)
@@ -98,11 +114,21 @@ def refresh_stale(services: Services) -> int:
     version, done = services.calendar.version, 0
     while True:
         with services.store.transaction() as repo:
-            stale = repo.stale_deadline_cases(version, REFRESH_BATCH)
+            stale = repo.stale_deadline_cases(version, REFRESH_BATCH, _computable(services))
             refresh_cases(services, repo, stale)
         done += len(stale)
         if len(stale) < REFRESH_BATCH:
             return done
+
+
+def _computable(services: Services) -> tuple[datetime, datetime]:
+    """Receipt instants whose clocks fit in the calendar's span, with room for
+    the longest clock and its extension; outside it a case has no clocks, so it
+    must not count as "never computed" either."""
+    calendar = services.calendar
+    first = datetime.combine(calendar.first, time(0), tzinfo=LONDON)
+    last = datetime.combine(calendar.last - timedelta(days=366), time(0), tzinfo=LONDON)
+    return first, last
 
 
 def _fill(row: StoredDeadline, deadline: Deadline, status: str, services: Services, now: datetime) -> None:
@@ -113,7 +139,10 @@ def _fill(row: StoredDeadline, deadline: Deadline, status: str, services: Servic
     row.computed_at = now
     row.next_reminder_at = None
     if deadline.running and status == OPEN:
-        row.next_reminder_at = first_reminder_at(deadline.due, services.ladder, services.calendar, now)
+        try:
+            row.next_reminder_at = first_reminder_at(deadline.due, services.ladder, services.calendar, now)
+        except CalendarRangeError:  # the ladder would step past the calendar's span
+            row.next_reminder_at = None
 
 
 def _moved(row: StoredDeadline, deadline: Deadline) -> str:

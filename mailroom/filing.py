@@ -136,6 +136,18 @@ class Storage:
         self._write_manifest(folder, files, {})
         return files
 
+    def stage_file(self, token: str, name: str, data: bytes, kind: str, content_type: str = "") -> FiledFile:
+        """Stage one file as ``.staging/<token>/<name>``; ``publish(token, "<folder>/<name>")``
+        then moves it into ``<folder>`` (letters: each revision a file of its own)."""
+        wrapper = self._staging_dir(token)
+        if wrapper.exists():
+            shutil.rmtree(wrapper)
+        try:
+            return self._write(wrapper, _plain(name), data, kind, name, content_type)
+        except BaseException:
+            shutil.rmtree(wrapper, ignore_errors=True)
+            raise
+
     def staged_tokens(self) -> list[tuple[str, float]]:
         """(token, age in seconds) of each staged folder. The age lets recovery
         leave alone folders another process is still filling."""

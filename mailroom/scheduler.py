@@ -2,7 +2,8 @@
 
 Jobs (``[scheduler.jobs.<name>]``; each runs once at start, then on its schedule):
 
-- ``mailbox``    a pass of ``run_once`` over the sources (every imap.poll_interval_seconds);
+- ``mailbox``    a pass of ``run_once`` over the sources, then a draft acknowledgement
+                 for each complaint just logged (every imap.poll_interval_seconds);
 - ``reminders``  the reminder sweep, then a wake-up of ``outbox`` (every 300 s);
 - ``outbox``     send what the outbox holds (every 30 s);
 - ``calendar``   rebuild the working-day calendar and bring open clocks onto it (03:15 UK time).
@@ -50,6 +51,7 @@ from mailroom.clock import LONDON, SystemClock
 from mailroom.config import Settings
 from mailroom.deadline_store import refresh_stale
 from mailroom.ingest.source import MailSource, SourceError
+from mailroom.letters import drafts
 from mailroom.locks import deployment_lock
 from mailroom.services import Services
 from mailroom.worker import run_once
@@ -288,6 +290,8 @@ class MailroomScheduler:
         finally:
             self._source_lock.release()
             self._pass_done.set()
+        # A draft acknowledgement waits for staff on every complaint just logged.
+        drafts.draft_pending_acknowledgements(self.services)
 
     def _reminders(self) -> None:
         if reminders.enabled(self.services):

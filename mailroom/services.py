@@ -97,4 +97,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         storage=Storage(settings.storage.root),
     )
     services.rule_pack  # noqa: B018 - a laxer landlord policy must stop mailroom at start
+    if settings.policy.landlord_file is not None:
+        from mailroom.letters.pack import landlord_policy  # imports this module
+
+        landlord_policy(settings)  # so must a landlord policy file that does not parse
     return services

@@ -28,7 +28,9 @@ from mailroom.store.schema import (
     FolderCheckpoint,
     IdCounter,
     LedgerEntry,
+    Letter,
     Mail,
+    OutboxMessage,
     ReminderLog,
     StaffMember,
     StoredDeadline,
@@ -531,13 +533,19 @@ class Repository:
             query = query.where(ReminderLog.complaint_id == complaint_id)
         return list(self.session.scalars(query))
 
-    def stale_deadline_cases(self, calendar_version: str, limit: int) -> list[str]:
-        """Open cases with a running clock computed on another calendar, or none computed yet."""
+    def stale_deadline_cases(
+        self, calendar_version: str, limit: int, received_between: tuple[datetime, datetime]
+    ) -> list[str]:
+        """Cases with a running clock computed on another calendar, or open cases
+        received inside ``received_between`` with none computed yet."""
         stale = select(StoredDeadline.complaint_id).where(
             StoredDeadline.calendar_version != calendar_version, StoredDeadline.stopped_at.is_(None)
         )
         missing = select(Complaint.id).where(
-            ~select(StoredDeadline.id).where(StoredDeadline.complaint_id == Complaint.id).exists()
+            Complaint.status == "open",
+            Complaint.received_at >= received_between[0],
+            Complaint.received_at < received_between[1],
+            ~select(StoredDeadline.id).where(StoredDeadline.complaint_id == Complaint.id).exists(),
         )
         found = list(self.session.scalars(stale.distinct().limit(limit)))
         if len(found) < limit:
@@ -562,6 +570,48 @@ class Repository:
 
     def save_staff(self, member: StaffMember) -> None:
         self.session.merge(member)
+
+    # -- letters ---------------------------------------------------------------------
+
+    def add_letter(self, letter: Letter) -> int:
+        self.session.add(letter)
+        self.session.flush()
+        return letter.id
+
+    def get_letter(self, letter_id: int, *, for_update: bool = False) -> Letter | None:
+        """A letter; ``for_update`` locks its row until the transaction ends (PostgreSQL;
+        SQLite's BEGIN IMMEDIATE already serialises writers)."""
+        query = select(Letter).where(Letter.id == letter_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def letters_of_case(self, complaint_id: str) -> list[Letter]:
+        query = select(Letter).where(Letter.complaint_id == complaint_id).order_by(Letter.id)
+        return list(self.session.scalars(query))
+
+    def cases_without_letter(self, letter_type: str, stage: int, unless_event: str, limit: int) -> list[str]:
+        """Open complaints at ``stage`` with no letter of ``letter_type`` and no
+        ``unless_event`` on the case, oldest first: one query, however many cases."""
+        has_letter = select(Letter.id).where(
+            Letter.complaint_id == Complaint.id, Letter.letter_type == letter_type
+        )
+        has_event = select(Event.id).where(Event.complaint_id == Complaint.id, Event.kind == unless_event)
+        query = (
+            select(Complaint.id)
+            .where(Complaint.status == "open", Complaint.stage == stage)
+            .where(~has_letter.exists(), ~has_event.exists())
+            .order_by(Complaint.received_at, Complaint.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def outbox_entry(self, dedupe_key: str) -> tuple[int, str] | None:
+        """(row id, Message-ID) of the outbox mail queued under ``dedupe_key``."""
+        row = self.session.execute(
+            select(OutboxMessage.id, OutboxMessage.message_id).where(OutboxMessage.dedupe_key == dedupe_key)
+        ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
 
 
 def _columns(row: Any) -> dict[str, Any]:

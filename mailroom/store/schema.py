@@ -272,3 +272,32 @@ class ReminderLog(Base):
     recipients: Mapped[str] = mapped_column(Text)  # comma-separated
     digest: Mapped[bool] = mapped_column(Boolean, default=False)  # went in a digest, not its own mail
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Letter(Base):
+    """A letter to the complainant (``mailroom/letters/drafts.py``): a draft, revised
+    by staff, approved, then issued by email or for post. One row per letter; each
+    revision's DOCX stays filed (``documents``, kind ``letter_docx``)."""
+
+    __tablename__ = "letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    letter_type: Mapped[str] = mapped_column(String(40))  # mailroom.letters.types.LetterType
+    status: Mapped[str] = mapped_column(String(20))  # draft, approved, sent, for_post
+    revision: Mapped[int] = mapped_column(Integer)
+    # True once staff replaced the rendered DOCX with their own edit.
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    fields_json: Mapped[str] = mapped_column(Text)  # the draft's fields as given (dates ISO)
+    context_json: Mapped[str] = mapped_column(Text)  # the exact context rendered from, cleaned
+    docx_path: Mapped[str] = mapped_column(String(700))  # the current revision, relative to the root
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    check_json: Mapped[str] = mapped_column(Text)  # CheckResult.to_json() of the current revision
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str] = mapped_column(String(320), default="")
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pdf_path: Mapped[str] = mapped_column(String(700), default="")
+    pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    message_id: Mapped[str] = mapped_column(String(300), default="")  # of the mail carrying the PDF

@@ -1,0 +1,863 @@
+"""Letters to complainants: drafted from a template, revised by staff, checked
+against the Code, approved, then issued by email (PDF attached) or for post.
+
+Lifecycle (docs/letters.md): ``draft`` renders the type's template with the case
+facts and the fields staff give, checks the result and files it as revision 1;
+``replace`` files staff's own edit (a DOCX saved from Word) as the next revision and
+re-checks it; ``approve`` re-checks the current revision as of the moment of issue,
+converts it to PDF with LibreOffice, files the PDF, queues the email through the
+outbox (or marks the letter ``for_post`` when there is no email address) and records
+the type's case event (``stage1_acknowledged``...) at that moment, so the Code clocks
+move. One transaction per step; a failed approval leaves the draft approvable.
+
+Files: ``<complaint-id>/letters/<draft-id>-<type>-r<revision>.docx`` and ``.pdf``, each
+written whole under ``.staging`` and renamed into place before the database
+refers to it. File names are fixed by draft and revision, so an attempt that fails
+after filing is overwritten by the next one.
+
+Complainant text is data only: it is substituted once, never re-templated, and the
+checker does not take template-like markers inside it for leftover placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event_in
+from mailroom.clock import LONDON
+from mailroom.config import Settings
+from mailroom.deadline_store import compute
+from mailroom.domain.ids import case_reference
+from mailroom.filing import sha256_hex
+from mailroom.letters.check import CaseFacts, CheckResult, check_letter, find_placeholders
+from mailroom.letters.docx_text import DocxReadError, read_docx_text
+from mailroom.letters.pack import LetterError, LetterPack, LetterSpec, letter_pack, sender
+from mailroom.letters.pdf import PdfError, convert_to_pdf
+from mailroom.letters.render import LetterRenderer, TemplateError, clean_context, clean_text
+from mailroom.letters.types import DECISION_VALUES, FIELDS, FieldSpec, LetterType
+from mailroom.outbound import enqueue
+from mailroom.publishing import write_case_manifest
+from mailroom.services import Services
+from mailroom.store.repository import Repository
+from mailroom.store.schema import Complaint, Document, Letter
+
+__all__ = [
+    "DRAFT",
+    "FOR_POST",
+    "SENT",
+    "STATUSES",
+    "DraftResult",
+    "IssueResult",
+    "approve",
+    "case_facts",
+    "check_file",
+    "draft",
+    "draft_pending_acknowledgements",
+    "letter_view",
+    "list_letters",
+    "long_date",
+    "replace",
+    "validate_fields",
+]
+
+log = logging.getLogger(__name__)
+
+DRAFT, APPROVED, SENT, FOR_POST = "draft", "approved", "sent", "for_post"
+STATUSES = (DRAFT, APPROVED, SENT, FOR_POST)
+LETTERS_FOLDER = "letters"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
+# What an automatic acknowledgement draft leaves for staff to fill in: the checker
+# reads it as a leftover placeholder, so the draft cannot be approved until it is done.
+TO_COMPLETE = "TBC"
+# Complaints given an automatic acknowledgement draft per call.
+PENDING_BATCH = 200
+
+# One renderer per process: it caches each template's compiled form.
+_RENDERER = LetterRenderer()
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    draft_id: int
+    path: Path  # the DOCX of the current revision (absolute)
+    check: CheckResult
+    revision: int = 1
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    draft_id: int
+    status: str  # SENT or FOR_POST
+    pdf_path: Path  # absolute
+    issued_at: datetime
+    recipient: str  # the address emailed; "" for post
+    outbox_id: int | None
+
+
+def long_date(day: date) -> str:
+    """How letters write a date: "Monday 23 November 2026"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+# -- fields -----------------------------------------------------------------------------
+
+
+def validate_fields(
+    letter_type: LetterType, fields: Mapping[str, Any], exclusions: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The fields of a draft, checked against ``FIELDS`` and normalised (dates as ISO
+    text, text stripped of surrounding whitespace); empty optional fields are left out.
+    Raises ``LetterError`` naming the field."""
+    specs = {spec.name: spec for spec in FIELDS[letter_type]}
+    for name in fields:
+        if name not in specs:
+            raise LetterError(
+                f"field {name}: not a field of {letter_type.value} (fields: {', '.join(specs)})"
+            )
+    clean: dict[str, Any] = {}
+    for name, spec in specs.items():
+        value = _field_value(spec, fields.get(name))
+        if _empty(value):
+            if spec.required:
+                raise LetterError(f"field {name}: required for {letter_type.value} ({spec.description})")
+            continue
+        clean[name] = value
+    _check_choices(clean, list(exclusions))
+    return clean
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list) and not value)
+
+
+def _field_value(spec: FieldSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.type in ("text", "multiline"):
+        if not isinstance(value, str):
+            raise LetterError(f"field {spec.name}: must be text, not {_kind(value)}")
+        return value.strip()
+    if spec.type == "date":
+        return _iso_date(spec.name, value)
+    if spec.type == "bool":
+        if not isinstance(value, bool):
+            raise LetterError(f"field {spec.name}: must be true or false, not {_kind(value)}")
+        return value
+    if not isinstance(value, list):
+        raise LetterError(f"field {spec.name}: must be a list, not {_kind(value)}")
+    return [_item(spec, index, item) for index, item in enumerate(value)]
+
+
+def _item(spec: FieldSpec, index: int, item: Any) -> Any:
+    where = f"field {spec.name}[{index}]"
+    if not spec.item_keys:
+        if not isinstance(item, str) or not item.strip():
+            raise LetterError(f"{where}: must be non-empty text, not {_kind(item)}")
+        return item.strip()
+    keys = ", ".join(spec.item_keys)
+    if not isinstance(item, dict) or set(item) != set(spec.item_keys):
+        found = ", ".join(map(str, item)) if isinstance(item, dict) else _kind(item)
+        raise LetterError(f"{where}: must have exactly the keys {keys} (got {found or 'none'})")
+    values = {}
+    for key in spec.item_keys:
+        if not isinstance(item[key], str):
+            raise LetterError(f"{where}.{key}: must be text, not {_kind(item[key])}")
+        values[key] = item[key].strip()
+    return values
+
+
+def _iso_date(name: str, value: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise LetterError(f"field {name}: not a date: {_show(value)} (use 2026-12-18)")
+
+
+def _check_choices(fields: Mapping[str, Any], exclusions: Sequence[str]) -> None:
+    exclusion = fields.get("exclusion")
+    if exclusion is not None and exclusion not in exclusions:
+        raise LetterError(
+            f"field exclusion: {exclusion!r} is not an exclusion of the rule pack "
+            f"(one of {', '.join(exclusions) or 'none'})"
+        )
+    for index, decision in enumerate(fields.get("decisions", [])):
+        if decision["decision"] not in DECISION_VALUES:
+            raise LetterError(
+                f"field decisions[{index}].decision: {decision['decision']!r} is not one of "
+                f"{', '.join(DECISION_VALUES)}"
+            )
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", bool: "true/false", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "a table" if isinstance(value, dict) else type(value).__name__
+    )
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return " ".join((text if len(text) <= 40 else text[:37] + "...").split())
+
+
+def field_context(letter_type: LetterType, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields as the template gets them: every field present (an empty optional
+    one as None or []), dates written out ("Friday 4 December 2026")."""
+    context: dict[str, Any] = {}
+    for spec in FIELDS[letter_type]:
+        value = fields.get(spec.name)
+        if value is None:
+            context[spec.name] = [] if spec.type == "list" else None
+        elif spec.type == "date":
+            context[spec.name] = long_date(date.fromisoformat(value))
+        elif spec.type == "list" and spec.item_keys:
+            context[spec.name] = [{k: _maybe_long(v) for k, v in item.items()} for item in value]
+        else:
+            context[spec.name] = value
+    return context
+
+
+def _maybe_long(text: str) -> str:
+    """An ISO date given in a list item ("by_when": "2026-12-18") written out."""
+    try:
+        return long_date(date.fromisoformat(text)) if len(text) == 10 else text
+    except ValueError:
+        return text
+
+
+# -- the case ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CaseDates:
+    received: date
+    acknowledged: date | None
+    response_due: date | None
+    original_due: date | None
+    extension_cap: date | None
+
+
+def _stage(spec: LetterSpec, complaint: Complaint) -> int:
+    return spec.stage or complaint.stage
+
+
+def _case_dates(
+    services: Services, repo: Repository, complaint: Complaint, spec: LetterSpec, now: datetime
+) -> _CaseDates:
+    """The dates a letter of ``spec`` issued at ``now`` states. A letter that starts
+    its stage's response clock (an acknowledgement) gives the date that clock will
+    have once the letter is issued; any other takes the running clock's."""
+    stage = _stage(spec, complaint)
+    received = complaint.received_at.astimezone(LONDON).date()
+    clock = next((c for c in services.rule_pack.clocks if c.name == f"stage{stage}_response"), None)
+    acknowledged = next(
+        (e.at for e in repo.events_of_case(complaint.id) if e.kind == f"stage{stage}_acknowledged"), None
+    )
+    if clock is not None and spec.records_event is not None and clock.starts == spec.records_event.value:
+        calendar, cutoff = services.calendar, services.settings.calendar.cutoff
+        due = calendar.due_date(now, clock.working_days, cutoff)
+        cap = calendar.add_working_days(due, clock.extension_cap) if clock.extension_cap else None
+        return _CaseDates(received, now.astimezone(LONDON).date(), due, due, cap)
+    running = next(
+        (d for d in compute(services, repo, complaint, now) if clock and d.clock == clock.name), None
+    )
+    acknowledged_on = acknowledged.astimezone(LONDON).date() if acknowledged else None
+    if running is None:
+        return _CaseDates(received, acknowledged_on, None, None, None)
+    return _CaseDates(received, acknowledged_on, running.due, running.due, running.extension_cap_date)
+
+
+def case_facts(
+    services: Services,
+    repo: Repository,
+    complaint: Complaint,
+    spec: LetterSpec,
+    fields: Mapping[str, Any],
+    now: datetime,
+) -> CaseFacts:
+    """What the case says, as of ``now``, for the checks that compare a letter with it."""
+    dates = _case_dates(services, repo, complaint, spec, now)
+    return CaseFacts(
+        stage=complaint.stage,
+        response_due=dates.response_due,
+        extension_cap_date=dates.extension_cap,
+        good_reason_recorded=bool(fields.get("good_reason")),
+    )
+
+
+_TEMPLATE_MARKERS = frozenset({"{{", "}}", "{%", "%}"})
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def data_values(complaint: Complaint | None, fields: Mapping[str, Any] | None = None) -> list[str]:
+    """What the checker treats as data, not as leftover placeholders: the
+    complainant's own text on the case, and each field value that holds no
+    placeholder a person typed ("TBC", "[insert date]", "<<name>>"...).
+
+    Template tags inside a value (``{{ 7*7 }}`` quoted from a resident) are data:
+    values are substituted once and never re-templated, so a leftover tag can only
+    come from the template itself. A value holding a typed placeholder is not taken
+    as data at all, so the placeholder is found."""
+    values: list[str] = []
+    if complaint is not None:
+        description = complaint.description
+        values += [complaint.complainant_name, complaint.complainant_email, complaint.subject, description]
+        values += description.splitlines()
+    for value in _strings(dict(fields or {})):
+        typed = [marker for marker in find_placeholders(value) if marker not in _TEMPLATE_MARKERS]
+        if not typed and len(value.strip()) >= 4:
+            values += [value, *value.splitlines()]
+    return [clean_text(value) for value in values if value and value.strip()]
+
+
+def _automatic(
+    services: Services,
+    repo: Repository,
+    complaint: Complaint,
+    pack: LetterPack,
+    spec: LetterSpec,
+    now: datetime,
+) -> dict[str, Any]:
+    dates = _case_dates(services, repo, complaint, spec, now)
+    stage = _stage(spec, complaint)
+    landlord, signatory = sender(services.settings).context(stage)
+
+    def written(day: date | None) -> str:
+        return long_date(day) if day is not None else ""
+
+    return {
+        "reference": case_reference(complaint.id),
+        "complaint_id": complaint.id,
+        "letter_date": long_date(now.astimezone(LONDON).date()),
+        "complainant_name": complaint.complainant_name,
+        "complainant_address": "",
+        "landlord": landlord,
+        "signatory": signatory,
+        "ombudsman": dict(pack.ombudsman),
+        "stage": stage,
+        "received_date": written(dates.received),
+        "acknowledged_date": written(dates.acknowledged),
+        "response_due": written(dates.response_due),
+        "original_due": written(dates.original_due),
+        "extension_cap_date": written(dates.extension_cap),
+    }
+
+
+# -- rendering, checking, filing -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    docx: bytes
+    context_json: str
+    check: CheckResult
+
+
+def _render(
+    services: Services,
+    repo: Repository,
+    complaint: Complaint,
+    pack: LetterPack,
+    spec: LetterSpec,
+    fields: Mapping[str, Any],
+    now: datetime,
+) -> _Rendered:
+    context = clean_context(
+        {**_automatic(services, repo, complaint, pack, spec, now), **field_context(spec.type, fields)}
+    )
+    try:
+        docx = _RENDERER.render(spec.template, context)
+    except TemplateError as exc:
+        raise LetterError(f"{spec.type.value}: {exc}") from None
+    check = _check(services, repo, complaint, spec, fields, docx, now)
+    return _Rendered(docx, _json(context), check)
+
+
+def _check(
+    services: Services,
+    repo: Repository,
+    complaint: Complaint,
+    spec: LetterSpec,
+    fields: Mapping[str, Any],
+    docx: bytes,
+    now: datetime,
+) -> CheckResult:
+    try:
+        text = read_docx_text(docx)
+    except DocxReadError as exc:
+        raise LetterError(str(exc)) from None
+    return check_letter(
+        text,
+        spec.elements,
+        case_facts(services, repo, complaint, spec, fields, now),
+        data_values=data_values(complaint, fields),
+        draft_fields=field_context(spec.type, fields),
+    )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _file(
+    services: Services, repo: Repository, letter: Letter, data: bytes, suffix: str, content_type: str
+) -> Document:
+    """Write one revision's DOCX or PDF under the case's letters folder (whole, then
+    renamed into place, then made durable) and return its documents row."""
+    name = f"{letter.id}-{letter.letter_type}-r{letter.revision}{suffix}"
+    relative = f"{letter.complaint_id}/{LETTERS_FOLDER}/{name}"
+    token = f"letter{letter.id}r{letter.revision}{uuid.uuid4().hex[:12]}"
+    kind = "letter_pdf" if suffix == ".pdf" else "letter_docx"
+    filed = services.storage.stage_file(token, name, data, kind, content_type)
+    services.storage.publish(token, relative)
+    services.storage.sync()
+    document = Document(
+        complaint_id=letter.complaint_id,
+        mail_id=None,
+        kind=kind,
+        path=relative,
+        sha256=filed.sha256,
+        size=filed.size,
+        original_name=name,
+        content_type=content_type,
+    )
+    repo.add_documents([document])
+    return document
+
+
+def _outcome(check: CheckResult) -> str:
+    failures = check.failures()
+    if not failures:
+        return "check passed"
+    return "check fails: " + ", ".join(f"{f.id} ({f.paragraph})" if f.paragraph else f.id for f in failures)
+
+
+def _absolute(services: Services, relative: str) -> Path:
+    return services.storage.resolve(relative)
+
+
+def _finish(services: Services, complaint_id: str) -> None:
+    """The case manifest, rewritten after a letter file was added."""
+    with services.store.transaction() as repo:
+        write_case_manifest(services, repo, complaint_id)
+    services.storage.sync()
+
+
+# -- draft ------------------------------------------------------------------------------
+
+
+def _letter_type(value: LetterType | str) -> LetterType:
+    try:
+        return LetterType(value)
+    except ValueError:
+        known = ", ".join(t.value for t in LetterType)
+        raise LetterError(f"unknown letter type {value!r} (one of {known})") from None
+
+
+def _complaint(repo: Repository, complaint_id: str) -> Complaint:
+    complaint = repo.get_complaint(complaint_id)
+    if complaint is None:
+        raise LetterError(f"no complaint {complaint_id}")
+    return complaint
+
+
+def draft(
+    services: Services, complaint_id: str, letter_type: LetterType | str, fields: Mapping[str, Any]
+) -> DraftResult:
+    """Draft a letter of ``letter_type`` on the case with ``fields``: rendered,
+    checked and filed as revision 1 (whether or not the check passes)."""
+    kind = _letter_type(letter_type)
+    pack = letter_pack(services.settings)
+    spec = pack.letter(kind)
+    clean = validate_fields(kind, fields, pack.exclusions)
+    now = services.clock.now()
+    with services.store.transaction() as repo:
+        complaint = _complaint(repo, complaint_id)
+        rendered = _render(services, repo, complaint, pack, spec, clean, now)
+        letter = Letter(
+            complaint_id=complaint.id,
+            letter_type=kind.value,
+            status=DRAFT,
+            revision=1,
+            edited=False,
+            fields_json=_json(clean),
+            context_json=rendered.context_json,
+            docx_path="",
+            docx_sha256="",
+            check_json=_json(rendered.check.to_json()),
+            created_at=now,
+            approved_by="",
+            pdf_path="",
+            pdf_sha256="",
+            message_id="",
+        )
+        repo.add_letter(letter)
+        document = _file(services, repo, letter, rendered.docx, ".docx", DOCX_TYPE)
+        letter.docx_path, letter.docx_sha256 = document.path, document.sha256
+        repo.add_event(
+            now,
+            "letter_drafted",
+            f"{spec.title} (letter {letter.id}, revision 1) drafted: {_outcome(rendered.check)}",
+            complaint_id=complaint.id,
+        )
+    _finish(services, complaint.id)
+    return DraftResult(letter.id, _absolute(services, letter.docx_path), rendered.check, 1)
+
+
+def draft_pending_acknowledgements(services: Services) -> int:
+    """Draft a stage 1 acknowledgement for each open stage 1 complaint that has none
+    (and has not been acknowledged some other way); returns how many were drafted.
+
+    The complaint definition is prefilled from the complaint's subject and the rest
+    left as ``TBC``, so the check fails until staff complete it. One query when
+    there is nothing to do. The worker calls this on its scheduled pass."""
+    kind = LetterType.STAGE1_ACKNOWLEDGEMENT
+    if kind not in letter_pack(services.settings).letters:
+        return 0
+    with services.store.transaction() as repo:
+        pending = repo.cases_without_letter(
+            kind.value, 1, ClockEvent.STAGE1_ACKNOWLEDGED.value, PENDING_BATCH
+        )
+        subjects = {complaint_id: _complaint(repo, complaint_id).subject for complaint_id in pending}
+    drafted = 0
+    for complaint_id, subject in subjects.items():
+        fields = {
+            "points": [{"summary": subject.strip() or TO_COMPLETE, "outcome_sought": TO_COMPLETE}],
+            "responsible_for": [TO_COMPLETE],
+        }
+        try:
+            draft(services, complaint_id, kind, fields)
+        except Exception as exc:  # one case's problem (its dates, a template) never stops the pass
+            log.warning("%s: no acknowledgement drafted: %s", complaint_id, str(exc).splitlines()[0][:300])
+            continue
+        drafted += 1
+    return drafted
+
+
+# -- replace ----------------------------------------------------------------------------
+
+
+def _open_draft(repo: Repository, draft_id: int) -> Letter:
+    letter = repo.get_letter(draft_id, for_update=True)
+    if letter is None:
+        raise LetterError(f"no letter {draft_id}")
+    if letter.status != DRAFT:
+        raise LetterError(f"letter {draft_id} is {letter.status.replace('_', ' ')}, no longer a draft")
+    return letter
+
+
+def _read_docx(source: Path | bytes) -> bytes:
+    label = "<bytes>" if isinstance(source, bytes) else str(source)
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    except OSError as exc:
+        raise LetterError(f"{label}: cannot read: {exc.strerror}") from None
+    try:
+        read_docx_text(data)
+    except DocxReadError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise LetterError(f"{label}: {reason}; save the letter from Word as a .docx") from None
+    return data
+
+
+def replace(services: Services, draft_id: int, docx_file: Path | bytes, by: str = "") -> DraftResult:
+    """File staff's edited DOCX as the draft's next revision, checked as of now."""
+    data = _read_docx(docx_file)
+    pack = letter_pack(services.settings)
+    now = services.clock.now()
+    with services.store.transaction() as repo:
+        letter = _open_draft(repo, draft_id)
+        spec = pack.letter(LetterType(letter.letter_type))
+        complaint = _complaint(repo, letter.complaint_id)
+        fields = json.loads(letter.fields_json)
+        check = _check(services, repo, complaint, spec, fields, data, now)
+        letter.revision += 1
+        letter.edited = True
+        document = _file(services, repo, letter, data, ".docx", DOCX_TYPE)
+        letter.docx_path, letter.docx_sha256 = document.path, document.sha256
+        letter.check_json = _json(check.to_json())
+        who = f" by {by}" if by else ""
+        repo.add_event(
+            now,
+            "letter_replaced",
+            f"{spec.title} (letter {letter.id}) replaced{who} with revision {letter.revision}: "
+            + _outcome(check),
+            complaint_id=complaint.id,
+        )
+    _finish(services, complaint.id)
+    return DraftResult(letter.id, _absolute(services, letter.docx_path), check, letter.revision)
+
+
+# -- approve ----------------------------------------------------------------------------
+
+
+def _refresh(
+    services: Services, repo: Repository, letter: Letter, pack: LetterPack, spec: LetterSpec, now: datetime
+) -> bool:
+    """Re-render a draft nobody edited when its case facts have moved on since (the
+    letter date above all: a letter is dated the day it is issued). True if a new
+    revision was filed."""
+    if letter.edited:
+        return False
+    complaint = _complaint(repo, letter.complaint_id)
+    fields = json.loads(letter.fields_json)
+    rendered = _render(services, repo, complaint, pack, spec, fields, now)
+    if rendered.context_json == letter.context_json:
+        return False
+    letter.revision += 1
+    document = _file(services, repo, letter, rendered.docx, ".docx", DOCX_TYPE)
+    letter.docx_path, letter.docx_sha256 = document.path, document.sha256
+    letter.context_json, letter.check_json = rendered.context_json, _json(rendered.check.to_json())
+    repo.add_event(
+        now,
+        "letter_drafted",
+        f"{spec.title} (letter {letter.id}) re-rendered as revision {letter.revision} with the case "
+        f"as of {long_date(now.astimezone(LONDON).date())}: {_outcome(rendered.check)}",
+        complaint_id=complaint.id,
+    )
+    return True
+
+
+def _refused(letter: Letter, check: CheckResult) -> LetterError:
+    failures = "; ".join(
+        f"{f.id}{f' ({f.paragraph})' if f.paragraph else ''}: {f.reason}" for f in check.failures()
+    )
+    return LetterError(f"letter {letter.id} cannot be approved: the check fails: {failures}")
+
+
+@dataclass(frozen=True)
+class _Approval:
+    revision: int
+    docx: Path
+    complaint_id: str
+
+
+def _prepare_approval(services: Services, draft_id: int, pack: LetterPack, now: datetime) -> _Approval:
+    refreshed = False
+    with services.store.transaction() as repo:
+        letter = _open_draft(repo, draft_id)
+        spec = pack.letter(LetterType(letter.letter_type))
+        refreshed = _refresh(services, repo, letter, pack, spec, now)
+        complaint = _complaint(repo, letter.complaint_id)
+        data = services.storage.read(letter.docx_path)
+        if sha256_hex(data) != letter.docx_sha256:
+            raise LetterError(f"letter {draft_id}: {letter.docx_path} has changed since it was filed")
+        check = _check(services, repo, complaint, spec, json.loads(letter.fields_json), data, now)
+        if not check.passed:
+            raise _refused(letter, check)
+        approval = _Approval(letter.revision, _absolute(services, letter.docx_path), letter.complaint_id)
+    if refreshed:
+        _finish(services, approval.complaint_id)
+    return approval
+
+
+def approve(services: Services, draft_id: int, by: str = "") -> IssueResult:
+    """Approve and issue a draft: refused while its check (as of now) fails."""
+    pack = letter_pack(services.settings)
+    now = services.clock.now()
+    approval = _prepare_approval(services, draft_id, pack, now)
+    with tempfile.TemporaryDirectory(prefix="mailroom-letter-") as work:
+        try:
+            pdf = convert_to_pdf(approval.docx, work).read_bytes()
+        except PdfError as exc:
+            raise LetterError(f"letter {draft_id}: PDF conversion failed: {exc}") from None
+    with services.store.transaction() as repo:
+        letter = _open_draft(repo, draft_id)
+        if letter.revision != approval.revision:
+            raise LetterError(f"letter {draft_id} was revised meanwhile; approve it again")
+        spec = pack.letter(LetterType(letter.letter_type))
+        complaint = _complaint(repo, letter.complaint_id)
+        document = _file(services, repo, letter, pdf, ".pdf", PDF_TYPE)
+        letter.pdf_path, letter.pdf_sha256 = document.path, document.sha256
+        _record(services, repo, letter, spec, now)
+        letter.approved_at, letter.approved_by, letter.issued_at = now, by, now
+        who = f" by {by}" if by else ""
+        repo.add_event(
+            now,
+            "letter_approved",
+            f"{spec.title} (letter {letter.id}, revision {letter.revision}) approved{who}",
+            complaint_id=complaint.id,
+        )
+        recipient, outbox_id = _issue(services, repo, letter, complaint, spec, pdf, now)
+    _finish(services, complaint.id)
+    return IssueResult(
+        letter.id, letter.status, _absolute(services, letter.pdf_path), now, recipient, outbox_id
+    )
+
+
+def _record(services: Services, repo: Repository, letter: Letter, spec: LetterSpec, now: datetime) -> None:
+    """The type's case event, at the moment of issue: the Code clocks move with it."""
+    if spec.records_event is None:
+        return
+    fields = json.loads(letter.fields_json)
+    details = EventDetails(note=f"letter {letter.id}")
+    if "new_date" in fields:
+        details = EventDetails(
+            note=f"letter {letter.id}",
+            until=date.fromisoformat(fields["new_date"]),
+            good_reason=str(fields.get("good_reason", "")),
+        )
+    try:
+        record_event_in(services, repo, letter.complaint_id, spec.records_event, now, details=details)
+    except CaseEventError as exc:
+        raise LetterError(f"letter {letter.id} cannot be issued: {exc}") from None
+
+
+def _issue(
+    services: Services,
+    repo: Repository,
+    letter: Letter,
+    complaint: Complaint,
+    spec: LetterSpec,
+    pdf: bytes,
+    now: datetime,
+) -> tuple[str, int | None]:
+    """Email the PDF to the complainant through the outbox, or leave it for post."""
+    address = complaint.complainant_email.strip()
+    if not address:
+        letter.status = FOR_POST
+        repo.add_event(
+            now,
+            "letter_for_post",
+            f"letter {letter.id}: no email address on the case; print {letter.pdf_path} and post it",
+            complaint_id=complaint.id,
+        )
+        return "", None
+    reference = case_reference(complaint.id)
+    sign = sender(services.settings)
+    landlord, signatory = sign.context(_stage(spec, complaint))
+    name = " ".join(clean_text(complaint.complainant_name).split()) or "resident"
+    body = (
+        f"Dear {name},\n\n"
+        f"Please find attached our letter about your complaint (our reference {reference}): "
+        f"{spec.title.lower()}.\n\n"
+        "If you cannot open the attachment or would like the letter in another format, please reply "
+        "to this email, keeping our reference in the subject.\n\n"
+        f"{signatory['name']}\n{signatory['role']}\n{landlord['name']}\n"
+    )
+    key = f"letter:{letter.id}"
+    try:
+        enqueue(
+            repo,
+            dedupe_key=key,
+            sender=services.settings.smtp.sender or landlord["email"] or "mailroom@localhost",
+            recipients=[address],
+            subject=f"{spec.title}: your complaint {reference}",
+            body_text=body,
+            now=now,
+            complaint_id=complaint.id,
+            attachments=[(f"{reference} {spec.title}.pdf", PDF_TYPE, pdf)],
+        )
+    except ValueError as exc:
+        raise LetterError(f"letter {letter.id}: cannot email {address!r}: {exc}") from None
+    entry = repo.outbox_entry(key)
+    letter.status = SENT
+    letter.outbox_id, letter.message_id = (entry[0], entry[1]) if entry else (None, "")
+    repo.add_event(
+        now,
+        "letter_sent",
+        f"letter {letter.id}: emailed to {address} with the PDF attached (outbox {letter.outbox_id})",
+        complaint_id=complaint.id,
+    )
+    return address, letter.outbox_id
+
+
+# -- checking any DOCX -------------------------------------------------------------------
+
+
+def check_file(
+    services: Services | None,
+    settings: Settings,
+    path: Path,
+    letter_type: LetterType | str,
+    *,
+    complaint_id: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+) -> CheckResult:
+    """Check a DOCX (a draft saved from Word, or any letter) as a letter of ``letter_type``.
+
+    With ``complaint_id`` (which needs ``services``) the case checks run as of now and
+    the complainant's text counts as data; with ``fields`` (the draft's fields) the
+    elements that depend on them are decided; without them those are "not checked"."""
+    kind = _letter_type(letter_type)
+    pack = letter_pack(settings)
+    spec = pack.letter(kind)
+    data = _read_docx(path)
+    clean = None if fields is None else validate_fields(kind, fields, pack.exclusions)
+    if complaint_id is None:
+        return check_letter(
+            read_docx_text(data),
+            spec.elements,
+            data_values=data_values(None, clean),
+            draft_fields=None if clean is None else field_context(kind, clean),
+        )
+    if services is None:
+        raise LetterError("checking against a case needs the database")
+    with services.store.transaction() as repo:
+        complaint = _complaint(repo, complaint_id)
+        facts = case_facts(services, repo, complaint, spec, clean or {}, services.clock.now())
+        return check_letter(
+            read_docx_text(data),
+            spec.elements,
+            facts,
+            data_values=data_values(complaint, clean),
+            draft_fields=None if clean is None else field_context(kind, clean),
+        )
+
+
+# -- listing ----------------------------------------------------------------------------
+
+
+def letter_view(letter: Letter) -> dict[str, Any]:
+    """A letter as ``letters list --json`` shows it (paths relative to the storage root)."""
+    check = json.loads(letter.check_json)
+    return {
+        "draft_id": letter.id,
+        "complaint_id": letter.complaint_id,
+        "type": letter.letter_type,
+        "status": letter.status,
+        "revision": letter.revision,
+        "edited": letter.edited,
+        "passed": bool(check.get("passed")),
+        "failing": [
+            e["id"] for e in check.get("elements", []) if e.get("status") == "fail" and e.get("enforced")
+        ],
+        "created_at": letter.created_at.isoformat(),
+        "approved_at": letter.approved_at.isoformat() if letter.approved_at else None,
+        "approved_by": letter.approved_by or None,
+        "issued_at": letter.issued_at.isoformat() if letter.issued_at else None,
+        "docx": {"path": letter.docx_path, "sha256": letter.docx_sha256},
+        "pdf": {"path": letter.pdf_path, "sha256": letter.pdf_sha256} if letter.pdf_path else None,
+        "outbox_id": letter.outbox_id,
+        "message_id": letter.message_id or None,
+    }
+
+
+def list_letters(services: Services, complaint_id: str) -> list[dict[str, Any]]:
+    with services.store.transaction() as repo:
+        _complaint(repo, complaint_id)
+        return [letter_view(letter) for letter in repo.letters_of_case(complaint_id)]
