@@ -195,7 +195,15 @@ def _check_choices(fields: Mapping[str, Any], exclusions: Sequence[str]) -> None
             f"field exclusion: {exclusion!r} is not an exclusion of the rule pack "
             f"(one of {', '.join(exclusions) or 'none'})"
         )
-    for index, decision in enumerate(fields.get("decisions", [])):
+    points, decisions = fields.get("points"), fields.get("decisions")
+    if points is not None and decisions is not None and len(points) != len(decisions):
+        # 6.7 / 6.18: every point of the complaint definition is answered, checked
+        # from the structure (decision i answers point i), not guessed from prose.
+        raise LetterError(
+            f"field decisions: {len(decisions)} decision(s) for {len(points)} point(s) of the complaint "
+            "definition; give one decision per point, in the same order (6.7, 6.18)"
+        )
+    for index, decision in enumerate(decisions or []):
         if decision["decision"] not in DECISION_VALUES:
             raise LetterError(
                 f"field decisions[{index}].decision: {decision['decision']!r} is not one of "

@@ -101,8 +101,8 @@ _DECISIONS = FieldSpec(
     "decisions",
     "list",
     True,
-    "One decision per point of the complaint definition (6.7/6.18): the point, the decision "
-    "('upheld', 'not upheld' or 'partly upheld'), the reasons, and the policy, law or good "
+    "One decision per point of the complaint definition, in the same order (6.7/6.18): the point, "
+    "the decision ('upheld', 'not upheld' or 'partly upheld'), the reasons, and the policy, law or good "
     "practice relied on (may be empty).",
     ("point", "decision", "reasons", "policy_cited"),
 )

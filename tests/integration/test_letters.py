@@ -532,6 +532,22 @@ def test_bad_dates_and_exclusions_are_refused(services: Services) -> None:
         draft(services, "CMP-2026-999999", LetterType.REFUSAL, fields)
 
 
+def test_a_response_must_answer_every_point_of_the_complaint_definition(services: Services) -> None:
+    """6.7: checked from the structure, one decision per point, not guessed from prose."""
+    complaint_id = case_for(services, LetterType.STAGE1_RESPONSE)
+    fields = sample_fields(services, LetterType.STAGE1_RESPONSE)
+    assert len(fields["points"]) == len(fields["decisions"]) >= 2
+    with pytest.raises(
+        LetterError, match=r"^field decisions: 1 decision\(s\) for \d+ point\(s\).*\(6\.7, 6\.18\)$"
+    ):
+        draft(
+            services,
+            complaint_id,
+            LetterType.STAGE1_RESPONSE,
+            {**fields, "decisions": fields["decisions"][:1]},
+        )
+
+
 def unsafe_pack(tmp_path: Path, text: str) -> Path:
     """A copy of the bundled pack whose templates are copies, the stage 1
     acknowledgement with ``text`` added as a paragraph."""
