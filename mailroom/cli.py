@@ -6,12 +6,9 @@ embedded defaults). Errors print one line to stderr and exit non-zero.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +27,7 @@ from mailroom.calendar_source import (
     load_govuk,
 )
 from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event
+from mailroom.cli_common import ConfigOption, JsonOption, command_services, error_line, print_json
 from mailroom.clock import LONDON
 from mailroom.clocks import deadlines_of, open_deadlines
 from mailroom.config import ConfigError, Region, load_settings
@@ -43,7 +41,7 @@ from mailroom.letters.pack import LetterError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
 from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
 from mailroom.scheduler import build_scheduler
-from mailroom.services import Services, build_services
+from mailroom.services import Services
 from mailroom.staff import StaffError
 from mailroom.triage import Resolution, TriageError, resolve
 from mailroom.views import complaint_detail, complaint_summary, deadline_view, mail_view
@@ -73,11 +71,6 @@ app.add_typer(rules_app, name="rules")
 out = Console()
 err = Console(stderr=True)
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Settings file (default ./mailroom.toml, else embedded defaults)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/cli.md).")]
 
 # The span the calendar is built for (mailroom/calendar_source.py).
 calendar_first_year, calendar_last_year = 2020, 2040
@@ -104,26 +97,8 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as exc:
-        _error_line(str(exc))
+        error_line(str(exc))
         sys.exit(2 if isinstance(exc, ConfigError | RulePackError) else 1)
-
-
-def _error_line(message: str) -> None:
-    """One line on stderr, never wrapped: scripts and log collectors read it."""
-    sys.stderr.write("mailroom: " + " ".join(message.split()) + "\n")
-
-
-@contextmanager
-def _services(config: Path | None) -> Iterator[Services]:
-    services = build_services(load_settings(config))
-    try:
-        yield services
-    finally:
-        services.store.engine.dispose()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 # -- run / ingest -----------------------------------------------------------------------
@@ -135,7 +110,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over the sources, then exit.")] = False,
 ) -> None:
     """Read the configured mailbox(es): log, file and acknowledge every new mail."""
-    with _services(config) as services:
+    with command_services(config) as services:
         sources = services.sources()
         if not sources:
             raise ConfigError("no mail source configured: set imap.host or maildir.path")
@@ -165,7 +140,7 @@ def _serve(services: Services, sources: list[MailSource]) -> None:
 
     Only one `mailroom run` per database runs them; others stand by. A signal
     ends a wait at once and lets a running job finish."""
-    scheduler = build_scheduler(services, sources, say=_error_line)
+    scheduler = build_scheduler(services, sources, say=error_line)
     signal.signal(signal.SIGTERM, scheduler.stop.handle_signal)
     signal.signal(signal.SIGINT, scheduler.stop.handle_signal)
     scheduler.run()
@@ -181,10 +156,10 @@ def ingest(
         if not path.exists():
             raise IntakeError(f"no such file or folder: {path}")
     source = MaildirSource(paths)
-    with _services(config) as services:
+    with command_services(config) as services:
         _print_report(_run_with_progress(services, [source]))
     for path, reason in source.errors:  # unreadable files: nothing recorded, so say so
-        _error_line(f"not ingested: {path}: {reason}")
+        error_line(f"not ingested: {path}: {reason}")
     if source.errors:
         raise typer.Exit(1)
 
@@ -226,14 +201,14 @@ def mail_list(
     outcome: Annotated[str | None, typer.Option(help="Only this outcome.")] = None,
 ) -> None:
     """Every ingested mail and what became of it."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         views = [mail_view(mail) for mail in repo.list_mails(outcome=outcome)]
     _print_mails(views, as_json, "Ingested mail")
 
 
 def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None:
     if as_json:
-        _print_json(views)
+        print_json(views)
         return
     table = Table(title=title, title_justify="left")
     for column in ("id", "received", "outcome", "complaint", "from", "subject", "reason"):
@@ -257,10 +232,10 @@ def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None
 @cases_app.command("list")
 def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Every complaint."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         views = [complaint_summary(c) for c in repo.list_complaints()]
     if as_json:
-        _print_json(views)
+        print_json(views)
         return
     table = Table(title="Complaints", title_justify="left")
     for column in ("id", "received", "stage", "status", "channel", "complainant", "subject", "flags"):
@@ -282,13 +257,13 @@ def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
 @cases_app.command("show")
 def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """One complaint with its documents and audit trail."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         complaint = repo.get_complaint(complaint_id.upper())
         if complaint is None:
             raise IntakeError(f"no complaint {complaint_id}")
         view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     out.print(
         f"[bold]{view['id']}[/] stage {view['stage']} {view['status']} ({view['channel']}), "
@@ -320,13 +295,13 @@ def cases_new(
 ) -> None:
     """Log a complaint made by phone, letter, in person or on social media."""
     received_at = _parse_uk_time(received)
-    with _services(config) as services:
+    with command_services(config) as services:
         request = OtherChannelComplaint(
             channel, received_at, name, email, subject, description, tuple(document or ()), logged_by
         )
         complaint_id = log_complaint(services, request)
     if as_json:
-        _print_json({"id": complaint_id})
+        print_json({"id": complaint_id})
     else:
         out.print(f"logged {complaint_id}")
 
@@ -354,10 +329,10 @@ def cases_record(
     """Record a step that starts, moves or stops a Code clock (acknowledgement sent, ...)."""
     when = _parse_uk_time(at, "--at")
     details = EventDetails(note, by, _parse_date(until, "--until") if until else None, good_reason, ref, what)
-    with _services(config) as services:
+    with command_services(config) as services:
         event_id = record_event(services, complaint_id.upper(), event, when, details=details)
     if as_json:
-        _print_json({"complaint_id": complaint_id.upper(), "event_id": event_id, "event": event.value})
+        print_json({"complaint_id": complaint_id.upper(), "event_id": event_id, "event": event.value})
         return
     out.print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()} (event {event_id})")
 
@@ -371,7 +346,7 @@ def cases_assign(
     """Assign a case to an officer: its reminders go to them (overdue ones also to their manager)."""
     from mailroom.staff import assign
 
-    with _services(config) as services:
+    with command_services(config) as services:
         assign(services, complaint_id.upper(), officer)
     out.print(f"{complaint_id.upper()}: assigned to {officer.lower()}")
 
@@ -408,13 +383,13 @@ def deadlines_list(
     as_json: JsonOption = False,
 ) -> None:
     """Code clocks running on open complaints, soonest first, with their state."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         rows = [
             {"complaint_id": c.id, "officer": c.officer or None, **deadline_view(d)}
             for c, d in open_deadlines(services, repo, officer)
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title="Open Code deadlines", title_justify="left")
     for column in ("complaint", "clock", "para", "due", "state"):
@@ -490,7 +465,7 @@ def reminders_preview(
         day = date.fromisoformat(on)
     except ValueError:
         raise IntakeError(f"--date: not a date: {on!r} (use 2026-11-20)") from None
-    with _services(config) as services:
+    with command_services(config) as services:
         moment = datetime.combine(day, services.settings.reminders.window_start, tzinfo=LONDON)
         planned = reminders.preview(services, moment)
     rows: list[dict[str, Any]] = [
@@ -507,7 +482,7 @@ def reminders_preview(
         for p in planned
     ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for row in rows:
         out.print(
@@ -521,7 +496,7 @@ def reminders_preview(
 @reminders_app.command("send")
 def reminders_send(config: ConfigOption = None) -> None:
     """Queue the reminders due now and send what the outbox holds."""
-    with _services(config) as services:
+    with command_services(config) as services:
         swept = reminders.sweep(services)
         report = reminders.send_outbox(services)
     queued = f"{swept.steps} step(s): {swept.mails} mail(s), {swept.digests} digest(s)"
@@ -544,7 +519,7 @@ def staff_add(
     """Add (or update) a staff member."""
     from mailroom.staff import save_member
 
-    with _services(config) as services:
+    with command_services(config) as services:
         save_member(services, email, name, manager, digest)
     out.print(f"{email.lower()}: saved")
 
@@ -554,13 +529,13 @@ def staff_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
     """Staff members with their manager and digest choice."""
     from mailroom.staff import members
 
-    with _services(config) as services:
+    with command_services(config) as services:
         rows = [
             {"email": m.email, "name": m.name, "manager": m.manager_email or None, "digest": m.digest}
             for m in members(services)
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for row in rows:
         digest = " (digest)" if row["digest"] else ""
@@ -573,7 +548,7 @@ def staff_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
 @triage_app.command("list")
 def triage_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Open triage items, with the rule's reason."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         views = [mail_view(mail) for mail in repo.list_mails(open_triage_only=True)]
     _print_mails(views, as_json, "Triage")
 
@@ -604,7 +579,7 @@ def triage_resolve(
     ]
     if len(chosen) != 1:
         raise TriageError("choose exactly one of --attach-to ID, --new, --not-a-complaint")
-    with _services(config) as services:
+    with command_services(config) as services:
         complaint_id = resolve(
             services, mail_id, chosen[0], attach_to.upper() if attach_to else None, note, add_party
         )
@@ -617,7 +592,7 @@ def triage_resolve(
 @quarantine_app.command("list")
 def quarantine_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Quarantined mail with the error that put it there."""
-    with _services(config) as services, services.store.transaction() as repo:
+    with command_services(config) as services, services.store.transaction() as repo:
         views = [mail_view(mail) for mail in repo.list_mails(outcome="quarantined")]
     _print_mails(views, as_json, "Quarantine")
 
@@ -631,13 +606,13 @@ def quarantine_retry(
     """Ingest quarantined mail again from its stored bytes."""
     from mailroom.quarantine import retry
 
-    with _services(config) as services:
+    with command_services(config) as services:
         if not mail_ids:
             with services.store.transaction() as repo:
                 mail_ids = [mail.id for mail in repo.list_mails(outcome="quarantined")]
         results = retry(services, mail_ids)
     if as_json:
-        _print_json([{"id": mail_id, "result": result} for mail_id, result in results.items()])
+        print_json([{"id": mail_id, "result": result} for mail_id, result in results.items()])
         return
     for mail_id, result in results.items():
         out.print(f"mail {mail_id}: {result}", markup=False)

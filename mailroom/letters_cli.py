@@ -5,9 +5,7 @@ docs/cli.md). Registered on the main app in ``mailroom/cli.py``; errors raised h
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mailroom.cli_common import ConfigOption, JsonOption, command_services, print_json
 from mailroom.config import load_settings
 from mailroom.domain.policy import check_policy, load_pack_limits, parse_policy
 from mailroom.letters.check import CheckResult
@@ -36,7 +35,6 @@ from mailroom.letters.pack import (
 )
 from mailroom.letters.render import lint_template
 from mailroom.letters.types import FIELDS, LetterType, template_variables
-from mailroom.services import Services, build_services
 
 letters_app = typer.Typer(no_args_is_help=True, help="Letters to complainants (docs/letters.md).")
 templates_app = typer.Typer(no_args_is_help=True, help="The DOCX letter templates (docs/letters.md).")
@@ -44,26 +42,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="The rule pack and the landlo
 
 out = Console(highlight=False)
 
-# The same options as mailroom/cli.py (which imports this module, so it cannot be imported here).
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Settings file (default ./mailroom.toml, else embedded defaults)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/cli.md).")]
 TypeArgument = Annotated[LetterType, typer.Argument(help="The letter type (`letters fields TYPE`).")]
-
-
-@contextmanager
-def _services(config: Path | None) -> Iterator[Services]:
-    services = build_services(load_settings(config))
-    try:
-        yield services
-    finally:
-        services.store.engine.dispose()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 def _print_check(check: CheckResult, *, passes: bool = False) -> None:
@@ -88,7 +67,7 @@ def letters_fields(letter_type: TypeArgument, as_json: JsonOption = False) -> No
     """The fields a draft of TYPE takes (the case facts are filled in automatically)."""
     specs = FIELDS[letter_type]
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "name": spec.name,
@@ -167,10 +146,10 @@ def letters_draft(
 ) -> None:
     """Draft a letter on a case: rendered, checked and filed under the case."""
     fields = _gather_fields(letter_type, fields_file, field)
-    with _services(config) as services:
+    with command_services(config) as services:
         result = draft(services, complaint_id.upper(), letter_type, fields)
     if as_json:
-        _print_json({"draft_id": result.draft_id, "path": str(result.path), "check": result.check.to_json()})
+        print_json({"draft_id": result.draft_id, "path": str(result.path), "check": result.check.to_json()})
         return
     out.print(escape(f"letter {result.draft_id} drafted: {result.path}"))
     _print_check(result.check)
@@ -193,12 +172,12 @@ def letters_check(
     if case is None:
         check = check_file(None, settings, file, letter_type, fields=fields)
     else:
-        with _services(config) as services:
+        with command_services(config) as services:
             check = check_file(
                 services, settings, file, letter_type, complaint_id=case.upper(), fields=fields
             )
     if as_json:
-        _print_json(
+        print_json(
             {"file": str(file), "type": letter_type.value, "case": case.upper() if case else None}
             | check.to_json()
         )
@@ -217,10 +196,10 @@ def letters_replace(
     as_json: JsonOption = False,
 ) -> None:
     """File staff's edited DOCX as the draft's next revision, and check it."""
-    with _services(config) as services:
+    with command_services(config) as services:
         result = replace(services, draft_id, file, by)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "draft_id": result.draft_id,
                 "revision": result.revision,
@@ -241,10 +220,10 @@ def letters_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve and issue a draft: PDF, email to the complainant (or post), case event."""
-    with _services(config) as services:
+    with command_services(config) as services:
         result = approve(services, draft_id, by)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "draft_id": result.draft_id,
                 "status": result.status,
@@ -265,10 +244,10 @@ def letters_approve(
 @letters_app.command("list")
 def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The letters of a case, drafts and issued."""
-    with _services(config) as services:
+    with command_services(config) as services:
         rows = list_letters(services, complaint_id.upper())
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"Letters of {complaint_id.upper()}", title_justify="left")
     for column in ("id", "type", "status", "rev", "check", "issued"):
@@ -374,7 +353,7 @@ def rules_check(
         warnings += _landlord_warnings(asdict(parsed.landlord))
     conflicts = sum(1 for f in findings if f.severity == "conflict")
     if as_json:
-        _print_json(
+        print_json(
             {
                 "pack": str(pack_file),
                 "policy": str(policy_file) if policy_file else None,

@@ -127,22 +127,7 @@ def enqueue(
     # Session.execute (not the raw connection) so ORM objects pending in the
     # same transaction, e.g. the complaint this mail is about, are flushed first.
     result = session.execute(
-        statement,
-        {
-            "dedupe_key": dedupe_key,
-            "message_id": message["Message-ID"],
-            "sender": sender,
-            "recipients": ",".join(addresses),
-            "subject": subject,
-            "raw": message.as_bytes(policy=_WIRE),
-            "status": PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-            "sent_at": None,
-            "complaint_id": complaint_id,
-        },
+        statement, _row(dedupe_key, sender, addresses, subject, message, now, complaint_id)
     )
     # RETURNING, not rowcount: through the Session psycopg reports rowcount -1 here.
     return result.first() is not None
@@ -172,26 +157,37 @@ def enqueue_many(
         message = build_message(
             sender=sender, recipients=addresses, subject=mail.subject, body_text=mail.body_text, now=now
         )
-        rows.append(
-            {
-                "dedupe_key": mail.dedupe_key,
-                "message_id": message["Message-ID"],
-                "sender": sender,
-                "recipients": ",".join(addresses),
-                "subject": mail.subject,
-                "raw": message.as_bytes(policy=_WIRE),
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": "",
-                "created_at": now,
-                "sent_at": None,
-                "complaint_id": mail.complaint_id,
-            }
-        )
+        rows.append(_row(mail.dedupe_key, sender, addresses, mail.subject, message, now, mail.complaint_id))
     session = target.session if isinstance(target, Repository) else target
     statement = _INSERTS[session.get_bind().dialect.name]
     return len(session.execute(statement, rows).all())
+
+
+def _row(
+    dedupe_key: str,
+    sender: str,
+    addresses: Sequence[str],
+    subject: str,
+    message: Message,
+    now: datetime,
+    complaint_id: str | None,
+) -> dict[str, Any]:
+    """An outbox row, pending from ``now``, holding the bytes to send."""
+    return {
+        "dedupe_key": dedupe_key,
+        "message_id": message["Message-ID"],
+        "sender": sender,
+        "recipients": ",".join(addresses),
+        "subject": subject,
+        "raw": message.as_bytes(policy=_WIRE),
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "sent_at": None,
+        "complaint_id": complaint_id,
+    }
 
 
 # The compat32 MIME classes, not EmailMessage: the modern header registry
