@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from mailroom.clock import LONDON
-from mailroom.deadline_store import start_new_cases
+from mailroom.deadline_store import refresh_case, start_new_cases
 from mailroom.domain.classify import MailFacts, classify
 from mailroom.domain.models import Decision, FetchedMail, Outcome, ParsedMail
 from mailroom.filing import FiledFile, Storage, folder_name, sha256_hex
@@ -67,6 +67,7 @@ class BatchRows:
     events: list[dict[str, Any]] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     new_cases: list[tuple[str, datetime]] = field(default_factory=list)  # (complaint id, received)
+    enquiries: list[str] = field(default_factory=list)  # new cases that are MP/councillor enquiries
 
 
 @dataclass(frozen=True)
@@ -222,13 +223,19 @@ def open_complaint_for(
     detail = f"stage 1 complaint logged from email received {received_at.isoformat()}"
     if decision.flags:
         detail += f"; flagged {', '.join(decision.flags)}"
-    event = _event(now, "logged", detail, complaint_id, None)
+    events = [_event(now, "logged", detail, complaint_id, None)]
+    if decision.flags:  # an MP's or councillor's enquiry: the landlord's answer clock starts too
+        events.append(_event(received_at, "mp_enquiry_received", "from the classifier", complaint_id, None))
     if rows is not None:
-        rows.events.append(event)
+        rows.events.extend(events)
         rows.new_cases.append((complaint_id, received_at))
+        if decision.flags:
+            rows.enquiries.append(complaint_id)
     else:
-        repo.add_events([event])
+        repo.add_events(events)
         start_new_cases(services, repo, [(complaint_id, received_at)])
+        if decision.flags:
+            refresh_case(services, repo, complaint_id)
     return complaint_id
 
 

@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from mailroom.deadline_store import start_new_cases
+from mailroom.deadline_store import refresh_cases, start_new_cases
 from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.source import MailSource
 from mailroom.intake import BatchRows, IngestedMail, StagedMail, decide, record_mail, record_resighting
@@ -147,6 +147,7 @@ def ingest_batch(
         repo.add_events(rows.events)
         repo.add_documents(rows.documents)
         start_new_cases(services, repo, rows.new_cases)  # their Code clocks start now
+        refresh_cases(services, repo, rows.enquiries)  # and the enquiry-answer clock, from its event
         if outstanding is not None:
             advance_checkpoints(repo, outstanding)  # in the same commit as the ledger rows
         services.storage.sync()  # staged files are durable before the commit that names them

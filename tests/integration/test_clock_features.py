@@ -261,3 +261,24 @@ def test_the_window_is_respected_when_the_sweep_runs_late(team: Services, clock:
     assert row["key"].endswith(":T-0")
     sent_at = datetime.combine(date(2026, 11, 9), time(9, 0), tzinfo=LONDON)
     assert clock.now() == sent_at
+
+
+def test_an_mp_enquiry_starts_its_answer_clock_when_logged(
+    team: Services, clock: FixedClock, tmp_path: Path
+) -> None:
+    from mailroom.ingest.maildir_source import MaildirSource
+    from mailroom.worker import run_once
+    from tests.support import mailgen
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "mp.eml").write_bytes(mailgen.mp_enquiry())
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=LONDON))
+    run_once(team, [MaildirSource([inbox])])
+    with team.store.transaction() as repo:
+        (case,) = repo.list_complaints()
+        clocks = {row.clock.split("#")[0]: row for row in repo.deadlines_of_case(case.id)}
+    assert case.flags == "mp_enquiry"
+    day_zero = team.calendar.day_zero(case.received_at, None)
+    assert clocks["mp_enquiry_response"].due == team.calendar.add_working_days(day_zero, 10)
+    assert clocks["stage1_acknowledgement"].due == team.calendar.add_working_days(day_zero, 5)
