@@ -290,6 +290,8 @@ def cases_new(
     email: Annotated[str, typer.Option(help="Complainant's email, if any.")] = "",
     document: Annotated[list[Path] | None, typer.Option(help="A scan or note to file (repeatable).")] = None,
     logged_by: Annotated[str, typer.Option(help="Who is logging it.")] = "",
+    address: Annotated[str, typer.Option(help="Postal address, for letters by post.")] = "",
+    prefers: Annotated[str, typer.Option(help="How they want letters: email or post.")] = "email",
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -297,7 +299,16 @@ def cases_new(
     received_at = _parse_uk_time(received)
     with command_services(config) as services:
         request = OtherChannelComplaint(
-            channel, received_at, name, email, subject, description, tuple(document or ()), logged_by
+            channel,
+            received_at,
+            name,
+            email,
+            subject,
+            description,
+            tuple(document or ()),
+            logged_by,
+            address,
+            prefers,
         )
         complaint_id = log_complaint(services, request)
     if as_json:
@@ -371,6 +382,22 @@ def _parse_uk_time(text: str, option: str = "--received") -> datetime:
     if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value:
         raise IntakeError(f"{option}: {text} did not happen in the UK (the clocks went forward)")
     return local
+
+
+@cases_app.command("contact")
+def cases_contact(
+    complaint_id: str,
+    prefers: Annotated[str | None, typer.Option(help="How they want letters: email or post.")] = None,
+    address: Annotated[str | None, typer.Option(help="Postal address, for letters by post.")] = None,
+    by: Annotated[str, typer.Option(help="Who is recording it.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Change how the complainant wants letters (post as a reasonable adjustment, 3.1)."""
+    from mailroom.other_channels import set_contact
+
+    with command_services(config) as services:
+        set_contact(services, complaint_id.upper(), prefers, address, by)
+    out.print(f"{complaint_id.upper()}: contact details saved")
 
 
 # -- deadlines and calendar ---------------------------------------------------------------

@@ -32,6 +32,8 @@ class OtherChannelComplaint:
     description: str
     documents: tuple[Path, ...] = ()
     logged_by: str = ""
+    postal_address: str = ""
+    contact_preference: str = "email"  # or "post"
 
 
 def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
@@ -44,6 +46,7 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
         raise IntakeError(f"received date {request.received_at.isoformat()} is in the future")
     if not request.name.strip():
         raise IntakeError("complainant name is required")
+    check_contact(request.contact_preference, request.email, request.postal_address)
     scans = [(path.name, _read(path)) for path in request.documents]
     token = uuid.uuid4().hex[:16]
     with services.store.transaction() as repo:
@@ -64,6 +67,8 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
                 description=request.description,
                 flags="",
                 created_at=now,
+                postal_address=request.postal_address.strip(),
+                contact_preference=request.contact_preference,
             )
         )
         repo.add_party(complaint_id, request.email.strip(), request.name.strip(), "complainant")
@@ -91,6 +96,33 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
         write_case_manifest(services, repo, complaint_id)
     services.storage.sync()
     return complaint_id
+
+
+CONTACT_PREFERENCES = ("email", "post")
+
+
+def check_contact(preference: str, email: str, postal_address: str) -> None:
+    if preference not in CONTACT_PREFERENCES:
+        raise IntakeError(f"--prefers: {preference!r} is not one of {', '.join(CONTACT_PREFERENCES)}")
+    if preference == "post" and not postal_address.strip():
+        raise IntakeError("--prefers post needs --address (where the letters go)")
+
+
+def set_contact(
+    services: Services, complaint_id: str, preference: str | None, postal_address: str | None, by: str = ""
+) -> None:
+    """Change how the complainant wants letters (e.g. post as a reasonable adjustment, 3.1)."""
+    now = services.clock.now()
+    with services.store.transaction() as repo:
+        complaint = repo.get_complaint(complaint_id)
+        if complaint is None:
+            raise IntakeError(f"no complaint {complaint_id}")
+        new_preference = preference or complaint.contact_preference
+        new_address = complaint.postal_address if postal_address is None else postal_address.strip()
+        check_contact(new_preference, complaint.complainant_email, new_address)
+        complaint.contact_preference, complaint.postal_address = new_preference, new_address
+        who = f" by {by}" if by else ""
+        repo.add_event(now, "contact_changed", f"letters by {new_preference}{who}", complaint_id=complaint_id)
 
 
 def _read(path: Path) -> bytes:

@@ -74,6 +74,10 @@ def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Dea
         **complaint_summary(complaint),
         "deadlines": [deadline_view(deadline) for deadline in deadlines],
         "description": complaint.description,
+        "contact": {
+            "prefers": complaint.contact_preference,
+            "postal_address": complaint.postal_address or None,
+        },
         "parties": [
             {"email": party.email, "name": party.name, "role": party.role}
             for party in repo.parties(complaint.id)

@@ -362,7 +362,7 @@ def _automatic(
         "complaint_id": complaint.id,
         "letter_date": long_date(now.astimezone(LONDON).date()),
         "complainant_name": complaint.complainant_name,
-        "complainant_address": "",
+        "complainant_address": complaint.postal_address,
         "landlord": landlord,
         "signatory": signatory,
         "ombudsman": dict(pack.ombudsman),
@@ -746,12 +746,13 @@ def _issue(
 ) -> tuple[str, int | None]:
     """Email the PDF to the complainant through the outbox, or leave it for post."""
     address = complaint.complainant_email.strip()
-    if not address:
+    if not address or complaint.contact_preference == "post":
         letter.status = FOR_POST
+        why = "the complainant asked for post" if address else "no email address on the case"
         repo.add_event(
             now,
             "letter_for_post",
-            f"letter {letter.id}: no email address on the case; print {letter.pdf_path} and post it",
+            f"letter {letter.id}: {why}; print {letter.pdf_path} and post it",
             complaint_id=complaint.id,
         )
         return "", None

@@ -74,6 +74,10 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The officer handling the case (a staff address); "" = the team's shared addresses.
     officer: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # How the complainant wants letters: "email" (when there is an address) or "post"
+    # (a reasonable adjustment, 3.1, or no email at all); and where post goes.
+    contact_preference: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
+    postal_address: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseParty(Base):

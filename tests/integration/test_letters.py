@@ -849,6 +849,28 @@ def test_a_failure_after_the_pdf_leaves_the_draft_approvable(services: Services)
     assert [f["kind"] for f in manifest["files"]] == ["letter_docx"]
 
 
+def test_a_complainant_who_prefers_post_gets_a_printed_letter_at_their_address(services: Services) -> None:
+    """3.1: letters by post as a reasonable adjustment, even with an email address on the case."""
+    from pypdf import PdfReader
+
+    from mailroom.other_channels import IntakeError, set_contact
+
+    complaint_id = log(services, uk(date(2026, 11, 20), 9))
+    with pytest.raises(IntakeError, match=r"^--prefers post needs --address"):
+        set_contact(services, complaint_id, "post", None)
+    set_contact(services, complaint_id, "post", "Flat 3, 12 Mill Lane\nLeeds LS1 4AB", by="jo")
+    fields = sample_fields(services, LetterType.STAGE1_ACKNOWLEDGEMENT)
+    result = draft(services, complaint_id, LetterType.STAGE1_ACKNOWLEDGEMENT, fields)
+    issued = approve(services, result.draft_id, by="jo")
+    assert issued.status == "for_post"
+    text = " ".join(page.extract_text() for page in PdfReader(str(issued.pdf_path)).pages)
+    assert "12 Mill Lane" in text and "LS1 4AB" in text
+    with services.store.transaction() as repo:
+        assert repo.outbox_entry(f"letter:{result.draft_id}") is None  # nothing emailed
+        (posted,) = [e for e in repo.events_of_case(complaint_id) if e.kind == "letter_for_post"]
+    assert "the complainant asked for post" in posted.detail
+
+
 def test_a_landlord_file_that_does_not_parse_stops_mailroom_at_start(
     tmp_path: Path, clock: FixedClock
 ) -> None:
