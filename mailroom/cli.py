@@ -127,9 +127,9 @@ def run(
 
 def _remind(services: Services) -> None:
     """After a pass: draft acknowledgements, queue the reminders due, send the outbox."""
-    from mailroom.letters.drafts import draft_pending_acknowledgements
+    from mailroom.letters.drafts import DRAFTS_PER_RUN, draft_pending_acknowledgements
 
-    draft_pending_acknowledgements(services)
+    draft_pending_acknowledgements(services, limit=DRAFTS_PER_RUN)
     if reminders.enabled(services):
         reminders.sweep(services)
     reminders.send_outbox(services)

@@ -262,6 +262,7 @@ SCHEDULER_JOBS: dict[str, dict[str, object]] = {
     "reminders": {"seconds": 300.0},
     "outbox": {"seconds": 30.0},
     "calendar": {"cron": "15 3 * * *"},
+    "drafts": {"seconds": 60.0},
 }
 
 

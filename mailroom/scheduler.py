@@ -2,8 +2,9 @@
 
 Jobs (``[scheduler.jobs.<name>]``; each runs once at start, then on its schedule):
 
-- ``mailbox``    a pass of ``run_once`` over the sources, then a draft acknowledgement
-                 for each complaint just logged (every imap.poll_interval_seconds);
+- ``mailbox``    a pass of ``run_once`` over the sources (every imap.poll_interval_seconds);
+- ``drafts``     draft acknowledgements for complaints logged without one, a few at a
+                 time (every 60 s);
 - ``reminders``  the reminder sweep, then a wake-up of ``outbox`` (every 300 s);
 - ``outbox``     send what the outbox holds (every 30 s);
 - ``calendar``   rebuild the working-day calendar and bring open clocks onto it (03:15 UK time).
@@ -216,6 +217,7 @@ class MailroomScheduler:
             "reminders": self._reminders,
             "outbox": self._outbox,
             "calendar": self._calendar,
+            "drafts": self._drafts,
         }
         now = self._clock.now()
         for name, trigger in job_triggers(self.services.settings).items():
@@ -290,8 +292,6 @@ class MailroomScheduler:
         finally:
             self._source_lock.release()
             self._pass_done.set()
-        # A draft acknowledgement waits for staff on every complaint just logged.
-        drafts.draft_pending_acknowledgements(self.services)
 
     def _reminders(self) -> None:
         if reminders.enabled(self.services):
@@ -300,6 +300,11 @@ class MailroomScheduler:
 
     def _outbox(self) -> None:
         reminders.send_outbox(self.services)  # as `mailroom reminders send` does
+
+    def _drafts(self) -> None:
+        # A draft acknowledgement waits for staff on every complaint logged; a
+        # bounded number a run, so the one worker thread is never held for long.
+        drafts.draft_pending_acknowledgements(self.services, limit=drafts.DRAFTS_PER_RUN)
 
     def _calendar(self) -> None:
         """Rebuild the calendar (a failed rebuild keeps the old one), then refresh stale clocks."""

@@ -80,6 +80,10 @@ PDF_TYPE = "application/pdf"
 TO_COMPLETE = "TBC"
 # Complaints given an automatic acknowledgement draft per call.
 PENDING_BATCH = 200
+# The scheduler's `drafts` job and `run --once` draft at most this many a run (~40 ms each).
+DRAFTS_PER_RUN = 20
+# Written on a case whose automatic acknowledgement draft failed; staff draft it by hand.
+NOT_DRAFTED = "acknowledgement_not_drafted"
 
 # One renderer per process: it caches each template's compiled form.
 _RENDERER = LetterRenderer()
@@ -536,19 +540,21 @@ def draft(
     return DraftResult(letter.id, _absolute(services, letter.docx_path), rendered.check, 1)
 
 
-def draft_pending_acknowledgements(services: Services) -> int:
+def draft_pending_acknowledgements(services: Services, limit: int = PENDING_BATCH) -> int:
     """Draft a stage 1 acknowledgement for each open stage 1 complaint that has none
     (and has not been acknowledged some other way); returns how many were drafted.
 
     The complaint definition is prefilled from the complaint's subject and the rest
     left as ``TBC``, so the check fails until staff complete it. One query when
-    there is nothing to do. The worker calls this on its scheduled pass."""
+    there is nothing to do. The worker calls this on its scheduled pass, ``limit``
+    at a time. A case whose draft fails is marked ``acknowledgement_not_drafted``
+    (with the reason) and not tried again, so it never holds up the others."""
     kind = LetterType.STAGE1_ACKNOWLEDGEMENT
     if kind not in letter_pack(services.settings).letters:
         return 0
     with services.store.transaction() as repo:
         pending = repo.cases_without_letter(
-            kind.value, 1, ClockEvent.STAGE1_ACKNOWLEDGED.value, PENDING_BATCH
+            kind.value, 1, (ClockEvent.STAGE1_ACKNOWLEDGED.value, NOT_DRAFTED), limit
         )
         subjects = {complaint_id: _complaint(repo, complaint_id).subject for complaint_id in pending}
     drafted = 0
@@ -560,7 +566,10 @@ def draft_pending_acknowledgements(services: Services) -> int:
         try:
             draft(services, complaint_id, kind, fields)
         except Exception as exc:  # one case's problem (its dates, a template) never stops the pass
-            log.warning("%s: no acknowledgement drafted: %s", complaint_id, str(exc).splitlines()[0][:300])
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+            log.warning("%s: no acknowledgement drafted: %s", complaint_id, reason)
+            with services.store.transaction() as repo:
+                repo.add_event(services.clock.now(), NOT_DRAFTED, reason, complaint_id=complaint_id)
             continue
         drafted += 1
     return drafted

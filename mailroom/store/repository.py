@@ -590,13 +590,17 @@ class Repository:
         query = select(Letter).where(Letter.complaint_id == complaint_id).order_by(Letter.id)
         return list(self.session.scalars(query))
 
-    def cases_without_letter(self, letter_type: str, stage: int, unless_event: str, limit: int) -> list[str]:
-        """Open complaints at ``stage`` with no letter of ``letter_type`` and no
-        ``unless_event`` on the case, oldest first: one query, however many cases."""
+    def cases_without_letter(
+        self, letter_type: str, stage: int, unless_events: Sequence[str], limit: int
+    ) -> list[str]:
+        """Open complaints at ``stage`` with no letter of ``letter_type`` and none of
+        ``unless_events`` on the case, oldest first: one query, however many cases."""
         has_letter = select(Letter.id).where(
             Letter.complaint_id == Complaint.id, Letter.letter_type == letter_type
         )
-        has_event = select(Event.id).where(Event.complaint_id == Complaint.id, Event.kind == unless_event)
+        has_event = select(Event.id).where(
+            Event.complaint_id == Complaint.id, Event.kind.in_(list(unless_events))
+        )
         query = (
             select(Complaint.id)
             .where(Complaint.status == "open", Complaint.stage == stage)

@@ -456,6 +456,32 @@ def test_a_logged_complaint_gets_an_acknowledgement_draft_that_needs_completing(
     assert len(statements) == 1, statements
 
 
+def test_automatic_drafts_go_a_few_at_a_time_and_a_failing_case_never_blocks_the_rest(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case whose draft fails (here: forced) is marked once and passed over."""
+    import mailroom.letters.drafts as drafts_module
+
+    broken = log(services, uk(date(2026, 11, 19), 9), subject="The oldest")
+    recent = [log(services, uk(date(2026, 11, 20), 9 + n)) for n in range(3)]
+    real_draft = drafts_module.draft
+
+    def draft_or_fail(services: Services, complaint_id: str, *args: Any, **kwargs: Any) -> Any:
+        if complaint_id == broken:
+            raise ValueError("the template could not be read\nsecond line")
+        return real_draft(services, complaint_id, *args, **kwargs)
+
+    monkeypatch.setattr(drafts_module, "draft", draft_or_fail)
+    assert draft_pending_acknowledgements(services, limit=2) == 1  # the oldest failed, one drafted
+    with services.store.transaction() as repo:
+        (marked,) = [e for e in repo.events_of_case(broken) if e.kind == "acknowledgement_not_drafted"]
+    assert marked.detail == "the template could not be read"
+    assert draft_pending_acknowledgements(services, limit=2) == 2
+    assert draft_pending_acknowledgements(services, limit=2) == 0
+    assert [len(list_letters(services, case)) for case in recent] == [1, 1, 1]
+    assert list_letters(services, broken) == []
+
+
 def test_drafts_and_listing_on_either_database(db_url: str, tmp_path: Path, clock: FixedClock) -> None:
     services = build_services(make_settings(tmp_path / "storage", db_url), clock)
     try:

@@ -68,7 +68,8 @@ def test_jobs_are_built_from_config(built: Callable[..., Services]) -> None:
         executor = scheduler._lookup_executor("default")
     finally:
         scheduler.shutdown()
-    assert sorted(jobs) == ["calendar", "mailbox", "reminders"]  # outbox disabled: absent
+    assert sorted(jobs) == ["calendar", "drafts", "mailbox", "reminders"]  # outbox disabled: absent
+    assert jobs["drafts"].trigger.interval == timedelta(seconds=60)
     assert isinstance(jobs["mailbox"].trigger, IntervalTrigger)
     assert jobs["mailbox"].trigger.interval == timedelta(seconds=45)  # imap.poll_interval_seconds
     assert jobs["reminders"].trigger.interval == timedelta(seconds=120)
@@ -86,8 +87,9 @@ def test_jobs_are_built_from_config(built: Callable[..., Services]) -> None:
 def test_the_default_jobs(built: Callable[..., Services]) -> None:
     scheduler = MailroomScheduler(built(), [], say=print).build()
     jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["calendar", "mailbox", "outbox", "reminders"]
+    assert sorted(jobs) == ["calendar", "drafts", "mailbox", "outbox", "reminders"]
     assert jobs["mailbox"].interval == timedelta(seconds=60)
+    assert jobs["drafts"].interval == timedelta(seconds=60)
     assert jobs["reminders"].interval == timedelta(seconds=300)
     assert jobs["outbox"].interval == timedelta(seconds=30)
     assert str(jobs["calendar"]) == "cron[month='*', day='*', day_of_week='*', hour='3', minute='15']"
