@@ -126,10 +126,8 @@ def run(
 
 
 def _remind(services: Services) -> None:
-    """After a pass: draft acknowledgements, queue the reminders due, send the outbox."""
-    from mailroom.letters.drafts import DRAFTS_PER_RUN, draft_pending_acknowledgements
-
-    draft_pending_acknowledgements(services, limit=DRAFTS_PER_RUN)
+    """After a `--once` pass: queue the reminders due, send the outbox. (Automatic
+    acknowledgement drafts are the scheduler's `drafts` job, or `letters draft-pending`.)"""
     if reminders.enabled(services):
         reminders.sweep(services)
     reminders.send_outbox(services)

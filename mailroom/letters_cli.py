@@ -241,6 +241,20 @@ def letters_approve(
     out.print(escape(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}"))
 
 
+@letters_app.command("draft-pending")
+def letters_draft_pending(
+    limit: Annotated[int, typer.Option(help="At most this many (about 40 ms each).", min=1)] = 200,
+    config: ConfigOption = None,
+) -> None:
+    """Draft a stage 1 acknowledgement for each complaint logged without one (what the
+    scheduler's `drafts` job does; for deployments that run `mailroom run --once` from cron)."""
+    from mailroom.letters.drafts import draft_pending_acknowledgements
+
+    with command_services(config) as services:
+        drafted = draft_pending_acknowledgements(services, limit=limit)
+    out.print(f"drafted {drafted} acknowledgement(s)")
+
+
 @letters_app.command("list")
 def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The letters of a case, drafts and issued."""

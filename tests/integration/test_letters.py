@@ -482,6 +482,21 @@ def test_automatic_drafts_go_a_few_at_a_time_and_a_failing_case_never_blocks_the
     assert list_letters(services, broken) == []
 
 
+def test_letters_draft_pending_drafts_what_the_scheduler_would(config: Path) -> None:
+    for name in ("Ann", "Bob"):
+        logged = cli(
+            "cases", "new", "--channel", "phone", "--name", name, "--received", "2026-11-20T10:00",
+            "--subject", "Leak", "-c", config,
+        )  # fmt: skip
+        assert logged.exit_code == 0, logged.output
+    outputs = [cli("letters", "draft-pending", "--limit", "1", "-c", config).output.strip() for _ in range(3)]
+    assert outputs == [
+        "drafted 1 acknowledgement(s)",
+        "drafted 1 acknowledgement(s)",
+        "drafted 0 acknowledgement(s)",
+    ]
+
+
 def test_drafts_and_listing_on_either_database(db_url: str, tmp_path: Path, clock: FixedClock) -> None:
     services = build_services(make_settings(tmp_path / "storage", db_url), clock)
     try:
