@@ -86,6 +86,8 @@ def held_outside_window(services: Services) -> tuple[str, ...]:
 
 def send_outbox(services: Services) -> SendReport:
     """Send what the outbox holds, reminders only inside working hours."""
+    if not services.settings.smtp.enabled:
+        return SendReport()  # sending is off: mail waits in the outbox (and no calendar is needed)
     return send_due(
         services.store, services.settings.smtp, services.clock, hold=held_outside_window(services)
     )
