@@ -15,7 +15,6 @@ from datetime import date, datetime
 
 from mailroom.clock import LONDON
 from mailroom.deadline_store import compute, refresh_case
-from mailroom.domain.deadlines import ClockRule, Deadline
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint
@@ -176,7 +175,7 @@ def _extension(
         )
     if not services.calendar.is_working_day(details.until):
         raise CaseEventError(f"{event.value}: --until {details.until.isoformat()} is not a working day")
-    limit = _limit(rule, current)
+    limit = current.extension_cap_date  # None: the clock has no cap
     if limit is not None and details.until > limit and not details.good_reason.strip():
         raise CaseEventError(
             f"{event.value}: --until {details.until.isoformat()} is beyond {limit.isoformat()}, "
@@ -187,10 +186,6 @@ def _extension(
     if details.good_reason.strip():
         payload["good_reason"] = details.good_reason.strip()
     return payload
-
-
-def _limit(rule: ClockRule, current: Deadline) -> date | None:
-    return current.extension_cap_date if rule.extension_cap is not None else None
 
 
 def _promise(repo: Repository, complaint: Complaint, event: ClockEvent, ref: int | None) -> int:

@@ -231,10 +231,3 @@ def deadline_state(
     if today >= due or calendar.working_days_between(today, due) <= soon:
         return DeadlineState.DUE_SOON
     return DeadlineState.DUE
-
-
-def extension_limit(clock: ClockRule, original_due: date, calendar: Calendar) -> date | None:
-    """The latest date an extension may give without a recorded good reason (6.4, 6.15)."""
-    if clock.extension_cap is None:
-        return None
-    return calendar.add_working_days(original_due, clock.extension_cap)

@@ -507,19 +507,6 @@ class Repository:
         if moments:
             self._core(_SET_NEXT_REMINDER, [{"deadline_id": i, "next_at": at} for i, at in moments])  # type: ignore[arg-type]
 
-    def clear_next_reminders(self, complaint_id: str) -> None:
-        self.session.execute(
-            update(StoredDeadline)
-            .where(StoredDeadline.complaint_id == complaint_id)
-            .values(next_reminder_at=None)
-        )
-
-    def log_reminder(self, values: dict[str, Any]) -> bool:
-        """Ledger one reminder step; False when it is already there (sent, or
-        being sent by another worker whose transaction this one waited for)."""
-        statement = _REMINDER_LOG_INSERTS[self.session.get_bind().dialect.name]
-        return self.session.execute(statement, values).scalar() is not None
-
     def log_reminders(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Ledger many steps in one statement; returns the keys that were new."""
         if not rows:
