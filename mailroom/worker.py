@@ -70,9 +70,13 @@ def run_once(
             recover(services, source)
             scanned, keys = new_keys(services, source)
             outstanding = Outstanding(scanned, keys)
+            # Progress lines (counts only, never mail content): MAILROOM_LOG_LEVEL=INFO
+            # shows them, and the crash-safety test times its kills by them.
+            log.info("ingest started: %d new mail(s)", len(keys))
             with stager_for(services.storage.root, max_bytes, len(keys), BATCH_HINT) as stager:
                 previous: tuple[Sequence[FetchedMail], StagedBatch] | None = None
                 for batch in source.fetch(keys):
+                    log.info("fetched %d mail(s)", len(batch))
                     staged = stager.submit(batch)  # parse + stage, beside the commit of the previous batch
                     if previous is not None:
                         commit_batch(services, source, *previous, outstanding, report, progress)
@@ -81,6 +85,7 @@ def run_once(
                     commit_batch(services, source, *previous, outstanding, report, progress)
             with services.store.transaction() as repo:
                 advance_checkpoints(repo, outstanding)  # also past mails that were all known
+            log.info("ingest finished: %d mail(s) seen", report.seen)
     return report
 
 
@@ -94,9 +99,12 @@ def commit_batch(
     progress: Progress | None,
 ) -> None:
     outstanding.done(fetched.key for fetched in batch)
+    log.info("committing %d mail(s)", len(batch))
     ingest_batch(services, batch, staged(), report, outstanding)
+    log.info("committed %d mail(s)", len(batch))
     publish_unfiled(services)
     acknowledge(services, source)
+    log.info("acknowledged %d mail(s)", len(batch))
     if progress is not None:
         progress(len(batch))
 

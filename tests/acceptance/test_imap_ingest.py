@@ -8,14 +8,21 @@ byte-identical with the right hashes, and the mailbox is changed only after.
 from __future__ import annotations
 
 import json
+import math
+import os
+import queue
 import random
 import resource
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import psutil
+import pytest
 
 from mailroom.filing import sha256_hex
 from tests.support import mailgen
@@ -68,51 +75,156 @@ def test_500_mails_are_ledgered_once_and_filed_byte_identical(
         assert all(key in item for item in listed)
 
 
+class _LoggedWorker:
+    """`mailroom run --once` at MAILROOM_LOG_LEVEL=INFO, its stderr read line by line
+    as it comes, tagged through its environment (which its helper processes inherit)."""
+
+    PREFIX = "INFO mailroom.worker: "
+
+    def __init__(self, config: Path, tag: str) -> None:
+        environment = {**os.environ, "MAILROOM_LOG_LEVEL": "INFO", HELPER_TAG: tag}
+        self.process = subprocess.Popen(
+            mailroom_command(config, "run", "--once"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        self.stderr: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def progress(self, timeout: float = 120) -> str | None:
+        """The worker's next progress line ("fetched 25 mail(s)"), or None once it has exited."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                self.kill()
+                raise AssertionError(f"no progress line within {timeout:g} s: {self.stderr[-20:]}") from None
+            if line is None:
+                return None
+            self.stderr.append(line)
+            if line.startswith(self.PREFIX):
+                return line.removeprefix(self.PREFIX)
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: no cleanup, no finally blocks
+        self.finish()
+
+    def finish(self, timeout: float = 300) -> int:
+        self.process.wait(timeout=timeout)
+        self._reader.join(timeout=30)
+        while not self._lines.empty():  # what it wrote before it died
+            line = self._lines.get()
+            if line is not None:
+                self.stderr.append(line)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+        return self.process.returncode
+
+
+HELPER_TAG = "MAILROOM_TEST_KILL_TAG"
+KILL_MAILS = 300
+KILL_BATCH = 25
+PHASES = ("fetched", "committing", "committed", "acknowledged")
+
+
+@pytest.mark.parametrize(
+    ("rounds", "seed"), [(5, 20261123), pytest.param(20, 20261124, marks=pytest.mark.soak)], ids=["5", "20"]
+)
 def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
-    dovecot: Dovecot, tmp_path: Path
+    dovecot: Dovecot, tmp_path: Path, rounds: int, seed: int
 ) -> None:
-    randomness = random.Random(20261123)
-    kills = 0
-    started = time.time()
-    for round_number in range(20):
+    """Each round: 300 mails in batches of 25, and `mailroom run --once` SIGKILLed
+    again and again until a run finishes. The kill moment is picked only once the
+    worker has said the ingest started (no kills spent on interpreter start-up):
+    a random number of its progress lines (fetched / committing / committed /
+    acknowledged a batch), then a random pause inside the step that follows."""
+    randomness = random.Random(seed)
+    tag = uuid.uuid4().hex  # finds this test's helper processes, not another xdist worker's
+    kills: Counter[str] = Counter()  # by the last progress line before the kill
+    inside_window = with_helper = 0
+    for round_number in range(rounds):
         user = dovecot.add_user()
         folder = tmp_path / f"round{round_number}"
         folder.mkdir()
-        mails = [mailgen.complaint(n + 1000 * round_number) for n in range(300)]
+        mails = [mailgen.complaint(n + 1000 * round_number) for n in range(KILL_MAILS)]
         bulk_append(dovecot, user, mails)
-        config = write_config(folder, dovecot, user, batch_size=25)
+        config = write_config(folder, dovecot, user, batch_size=KILL_BATCH)
+        kills_this_round = 0
         for _attempt in range(60):
-            process = subprocess.Popen(
-                mailroom_command(config, "run", "--once"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-            try:
-                process.wait(timeout=randomness.uniform(0.3, 2.5))
-            except subprocess.TimeoutExpired:
-                process.kill()  # SIGKILL: no cleanup, no finally blocks
-                process.wait()
-                kills += 1
+            worker = _LoggedWorker(config, tag)
+            line = worker.progress()  # the readiness line: recovery and scan are done
+            assert line is not None and line.startswith("ingest started: "), worker.stderr
+            new = int(line.split()[2])
+            # Four lines a batch (fetched, committing, committed, acknowledged); fetching
+            # runs one batch ahead, so "committing" the last batch is line 4B - 2. A
+            # kill moment past that is no kill: the run finishes and the round ends.
+            step = randomness.randint(1, 16)
+            if step <= 4 * math.ceil(new / KILL_BATCH) - 2:
+                for _ in range(step):
+                    line = worker.progress()
+                    assert line is not None and line.split()[0] in PHASES, worker.stderr
+                time.sleep(randomness.uniform(0, 0.05))
+                with_helper += any(_is_helper(child) for child in _children(worker.process.pid))
+                worker.kill()
+                kills[line.split()[0]] += 1
+                kills_this_round += 1
+                inside_window += not any("ingest finished" in text for text in worker.stderr)
                 continue
-            assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+            assert worker.finish() == 0, "\n".join(worker.stderr)  # nothing left: a clean pass
             break
-        process.stderr.close() if process.stderr else None
-        final = run_mailroom(config, "run", "--once")  # a clean run after the last kill
+        else:
+            raise AssertionError(f"round {round_number}: no run finished in 60 attempts")
+        assert kills_this_round >= 2, f"round {round_number}: {kills_this_round} kill(s)"
+        final = run_mailroom(config, "run", "--once")  # one more clean run after the last kill
         assert final.returncode == 0, final.stderr
         assert server_bodies(dovecot, user, "INBOX") == []
         _assert_filed_exactly_once(folder, mails)
-        assert query(folder / "mailroom.db", "SELECT count(*) FROM complaints") == [(300,)]
+        assert query(folder / "mailroom.db", "SELECT count(*) FROM complaints") == [(KILL_MAILS,)]
         assert query(folder / "mailroom.db", "SELECT count(*) FROM ledger WHERE acknowledged = 0") == [(0,)]
-    assert kills >= 20  # the test really did kill workers mid-flight
-    assert _helpers_started_since(started, wait=10) == []  # a killed worker's staging helper dies with it
+    total = sum(kills.values())
+    assert set(kills) == set(PHASES), kills  # killed after every kind of step
+    assert inside_window >= 0.9 * total, f"{inside_window} of {total} kills inside the ingest window"
+    assert with_helper >= rounds, f"{with_helper} kills with a staging helper running"
+    assert _tagged_processes(tag, wait=10) == []  # a killed worker's staging helper dies with it
 
 
-def _helpers_started_since(started: float, wait: float) -> list[int]:
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _is_helper(process: psutil.Process) -> bool:
+    try:
+        return "multiprocessing" in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+
+
+def _tagged_processes(tag: str, wait: float) -> list[int]:
+    """Live processes whose environment carries ``tag``: after every worker was
+    reaped, any left is an orphaned helper (spawned child or resource tracker)."""
     deadline = time.monotonic() + wait
     while True:
-        found = [
-            p.pid
-            for p in psutil.process_iter(["cmdline", "create_time"])
-            if p.info["create_time"] >= started and "multiprocessing" in " ".join(p.info["cmdline"] or [])
-        ]
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE and process.environ().get(HELPER_TAG) == tag:
+                    found.append(process.pid)
+            except psutil.Error:
+                continue
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
