@@ -11,13 +11,14 @@ learns of new one-off holidays only in new releases.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
-import holidays
-
-from mailroom.config import CalendarSettings, Region
 from mailroom.domain.calendar import WorkingCalendar
+from mailroom.domain.regions import Region
+from mailroom.errors import UserError
 
 # Wales has the same bank holidays as England; "ENG" is the subdivision the
 # gov.uk "england-and-wales" division corresponds to.
@@ -30,18 +31,40 @@ GOVUK_DIVISIONS: tuple[str, ...] = tuple(region.value for region in Region)
 _SATURDAY = 5
 
 
-class CalendarSourceError(Exception):
+class CalendarChoice(Protocol):
+    """What a calendar is built from: ``config.CalendarSettings``, or the quick read
+    of the same keys (``config_sources.QuickSettings``)."""
+
+    @property
+    def region(self) -> Region: ...
+    @property
+    def closure_days(self) -> Sequence[date]: ...
+    @property
+    def extra_working_days(self) -> Sequence[date]: ...
+
+
+class CalendarSourceError(UserError):
     """Calendar data could not be read or is inconsistent. ``str()`` is one line."""
 
 
 def bank_holidays(region: Region, years: range) -> frozenset[date]:
-    """The region's bank holidays (substitute days included) for ``years``, per the holidays package."""
+    """The region's bank holidays (substitute days included) for ``years``, per the holidays package.
+
+    A quarter of a second to import: commands take these from mailroom/calendar_cache.py."""
+    import holidays
+
     table = holidays.country_holidays("GB", subdiv=_SUBDIVISIONS[region], years=years, observed=True)
     return frozenset(table)
 
 
-def build_calendar(settings: CalendarSettings, years: range = range(2020, 2041)) -> WorkingCalendar:
-    """The working calendar for ``settings.region`` over whole ``years`` (a non-empty step-1 range)."""
+CALENDAR_YEARS = range(2020, 2041)
+
+
+def build_calendar(
+    settings: CalendarChoice, years: range = CALENDAR_YEARS, bank: frozenset[date] | None = None
+) -> WorkingCalendar:
+    """The working calendar for ``settings.region`` over whole ``years`` (a non-empty step-1 range).
+    ``bank``: the region's bank holidays over ``years`` when the caller has them (the cache)."""
     if len(years) == 0 or years.step != 1:
         raise CalendarSourceError(f"calendar years must be a non-empty run of years, got {years!r}")
     closures = frozenset(settings.closure_days)
@@ -54,7 +77,7 @@ def build_calendar(settings: CalendarSettings, years: range = range(2020, 2041))
         )
     return WorkingCalendar(
         region=settings.region.value,
-        non_working=bank_holidays(settings.region, years) | closures,
+        non_working=(bank_holidays(settings.region, years) if bank is None else bank) | closures,
         extra_working=extras,
         first=date(years[0], 1, 1),
         last=date(years[-1], 12, 31),

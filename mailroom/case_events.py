@@ -8,39 +8,21 @@ stored clocks are recomputed in the same transaction.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from mailroom.clock import LONDON
 from mailroom.deadline_store import compute, refresh_case
+from mailroom.domain.case_steps import ClockEvent as ClockEvent
+from mailroom.errors import UserError
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint
 
 
-class CaseEventError(Exception):
+class CaseEventError(UserError):
     pass
-
-
-class ClockEvent(enum.StrEnum):
-    STAGE1_ACKNOWLEDGED = "stage1_acknowledged"
-    STAGE1_EXTENDED = "stage1_extended"
-    STAGE1_RESPONDED = "stage1_responded"
-    ESCALATION_REQUESTED = "escalation_requested"
-    ESCALATION_REFUSED = "escalation_refused"
-    STAGE2_ACKNOWLEDGED = "stage2_acknowledged"
-    STAGE2_EXTENDED = "stage2_extended"
-    STAGE2_RESPONDED = "stage2_responded"
-    REMEDY_PROMISED = "remedy_promised"
-    REMEDY_COMPLETED = "remedy_completed"
-    ACTION_PROMISED = "action_promised"
-    ACTION_COMPLETED = "action_completed"
-    MP_ENQUIRY_RECEIVED = "mp_enquiry_received"
-    MP_ENQUIRY_ANSWERED = "mp_enquiry_answered"
-    REFUSED = "refused"  # not accepted as a complaint (Code §2)
-    CLOSED = "closed"
 
 
 # Each names its own clock: these may happen many times on one case.

@@ -2,103 +2,101 @@
 
 Every command takes ``--config PATH`` (default ./mailroom.toml, else the
 embedded defaults). Errors print one line to stderr and exit non-zero.
+
+Start-up budget (DEVELOPERS.md: at most twice the floor of importing typer, rich
+and pydantic): this module imports typer and the enumerations its arguments
+name, nothing else. Each command imports the use cases it calls in its body, and
+listings read through ``mailroom/store/reader.py`` without SQLAlchemy. The test
+``tests/unit/test_startup_imports.py`` keeps it so.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from mailroom import reminders
-from mailroom.calendar_source import (
-    CalendarSourceError,
-    bank_holidays,
-    build_calendar,
-    govuk_differences,
-    load_govuk,
+from mailroom.cli_common import (
+    ConfigOption,
+    JsonOption,
+    command_group,
+    command_reader,
+    command_services,
+    err,
+    error_line,
+    out,
+    print_json,
+    quick_settings,
 )
-from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event
-from mailroom.cli_common import ConfigOption, JsonOption, command_services, error_line, print_json
 from mailroom.clock import LONDON
-from mailroom.clocks import deadlines_of, open_deadlines
-from mailroom.config import ConfigError, Region, load_settings
-from mailroom.domain.calendar import CalendarRangeError
-from mailroom.domain.deadlines import RulePackError
+from mailroom.domain.case_steps import ClockEvent
 from mailroom.domain.models import Channel
-from mailroom.domain.policy import PolicyError
-from mailroom.ingest.maildir_source import MaildirSource
-from mailroom.ingest.source import MailSource, SourceError
-from mailroom.letters.pack import LetterError
+from mailroom.domain.regions import Region
+from mailroom.errors import IntakeError, UserError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
-from mailroom.other_channels import IntakeError, OtherChannelComplaint, log_complaint
-from mailroom.scheduler import build_scheduler
-from mailroom.services import Services
-from mailroom.staff import StaffError
-from mailroom.triage import Resolution, TriageError, resolve
-from mailroom.views import complaint_detail, complaint_summary, deadline_view, mail_view
-from mailroom.worker import RunReport, run_once
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Complaints back office (Housing Ombudsman Code)."
-)
-mail_app = typer.Typer(no_args_is_help=True, help="Ingested mail.")
-cases_app = typer.Typer(no_args_is_help=True, help="Complaints.")
-triage_app = typer.Typer(no_args_is_help=True, help="Mail the rules could not place.")
-quarantine_app = typer.Typer(no_args_is_help=True, help="Mail that could not be ingested.")
-calendar_app = typer.Typer(no_args_is_help=True, help="Working days (docs/working-days.md).")
-reminders_app = typer.Typer(no_args_is_help=True, help="Reminders before Code deadlines lapse.")
-staff_app = typer.Typer(no_args_is_help=True, help="Officers and managers reminders go to.")
-app.add_typer(mail_app, name="mail")
-app.add_typer(cases_app, name="cases")
-app.add_typer(triage_app, name="triage")
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(reminders_app, name="reminders")
-app.add_typer(staff_app, name="staff")
-app.add_typer(letters_app, name="letters")
-app.add_typer(templates_app, name="templates")
-app.add_typer(rules_app, name="rules")
+if TYPE_CHECKING:
+    from mailroom.ingest.source import MailSource
+    from mailroom.services import Services
+    from mailroom.worker import RunReport
 
-out = Console()
-err = Console(stderr=True)
+app = command_group("Complaints back office (Housing Ombudsman Code).")
+mail_app = command_group("Ingested mail.")
+cases_app = command_group("Complaints.")
+triage_app = command_group("Mail the rules could not place.")
+quarantine_app = command_group("Mail that could not be ingested.")
+calendar_app = command_group("Working days (docs/working-days.md).")
+reminders_app = command_group("Reminders before Code deadlines lapse.")
+staff_app = command_group("Officers and managers reminders go to.")
+GROUPS = {
+    "mail": mail_app,
+    "cases": cases_app,
+    "triage": triage_app,
+    "quarantine": quarantine_app,
+    "calendar": calendar_app,
+    "reminders": reminders_app,
+    "staff": staff_app,
+    "letters": letters_app,
+    "templates": templates_app,
+    "rules": rules_app,
+}
+for _name, _group in GROUPS.items():
+    app.add_typer(_group, name=_name)
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app to run for these arguments. Typer turns every registered command into
+    a click command on each call (signatures, type hints: a fifth of the start-up
+    budget), so a command in a group gets a root holding only that group."""
+    group = GROUPS.get(argv[0]) if argv else None
+    if group is None:
+        return app
+    root = command_group(app.info.help)  # type: ignore[arg-type]
+    root.add_typer(group, name=argv[0])
+    return root
 
 
 # The span the calendar is built for (mailroom/calendar_source.py).
 calendar_first_year, calendar_last_year = 2020, 2040
 
-USER_ERRORS = (
-    ConfigError,
-    SourceError,
-    IntakeError,
-    TriageError,
-    RulePackError,
-    CalendarSourceError,
-    CaseEventError,
-    StaffError,
-    LetterError,
-    PolicyError,
-)
-
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # MAILROOM_LOG_LEVEL=INFO shows the worker's progress lines (tests wait on them).
+    level = os.environ.get("MAILROOM_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # mail-parser logs raw header text (names, addresses) at WARNING: personal
     # data does not belong in logs, and its defects are recorded per mail anyway.
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     try:
-        app()
-    except USER_ERRORS as exc:
+        app_for(sys.argv[1:2])()
+    except UserError as exc:
         error_line(str(exc))
-        sys.exit(2 if isinstance(exc, ConfigError | RulePackError) else 1)
+        sys.exit(exc.exit_code)
 
 
 # -- run / ingest -----------------------------------------------------------------------
@@ -110,6 +108,8 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over the sources, then exit.")] = False,
 ) -> None:
     """Read the configured mailbox(es): log, file and acknowledge every new mail."""
+    from mailroom.config import ConfigError
+
     with command_services(config) as services:
         sources = services.sources()
         if not sources:
@@ -128,6 +128,8 @@ def run(
 def _remind(services: Services) -> None:
     """After a `--once` pass: queue the reminders due, send the outbox. (Automatic
     acknowledgement drafts are the scheduler's `drafts` job, or `letters draft-pending`.)"""
+    from mailroom import reminders
+
     if reminders.enabled(services):
         reminders.sweep(services)
     reminders.send_outbox(services)
@@ -138,6 +140,10 @@ def _serve(services: Services, sources: list[MailSource]) -> None:
 
     Only one `mailroom run` per database runs them; others stand by. A signal
     ends a wait at once and lets a running job finish."""
+    import signal
+
+    from mailroom.scheduler import build_scheduler
+
     scheduler = build_scheduler(services, sources, say=error_line)
     signal.signal(signal.SIGTERM, scheduler.stop.handle_signal)
     signal.signal(signal.SIGINT, scheduler.stop.handle_signal)
@@ -150,6 +156,8 @@ def ingest(
     config: ConfigOption = None,
 ) -> None:
     """Ingest mail from files (migrating an old mailbox, scanned post saved as .eml)."""
+    from mailroom.ingest.maildir_source import MaildirSource
+
     for path in paths:
         if not path.exists():
             raise IntakeError(f"no such file or folder: {path}")
@@ -163,15 +171,21 @@ def ingest(
 
 
 def _run_with_progress(services: Services, sources: list[MailSource]) -> RunReport:
-    if not services.settings.worker.progress or not err.is_terminal:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mailroom.worker import run_once
+
+    if not services.settings.worker.progress or not err().is_terminal:
         return run_once(services, sources)
     columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err(), transient=True) as bar:
         task = bar.add_task("ingest", total=None)
         return run_once(services, sources, progress=lambda n: bar.advance(task, n))
 
 
 def _print_report(report: RunReport) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{report.seen} mail(s) ingested", title_justify="left")
     for column in ("mail", "outcome", "complaint", "from", "subject", "reason"):
         table.add_column(column, overflow="fold")
@@ -184,9 +198,11 @@ def _print_report(report: RunReport) -> None:
             item.subject[:60],
             item.reason[:80],
         )
-    out.print(table)
+    out().print(table)
     if report.resighted:
-        out.print(f"{report.resighted} mail(s) already recorded under an older UIDVALIDITY: not logged again")
+        out().print(
+            f"{report.resighted} mail(s) already recorded under an older UIDVALIDITY: not logged again"
+        )
 
 
 # -- mail ------------------------------------------------------------------------------------
@@ -199,8 +215,10 @@ def mail_list(
     outcome: Annotated[str | None, typer.Option(help="Only this outcome.")] = None,
 ) -> None:
     """Every ingested mail and what became of it."""
-    with command_services(config) as services, services.store.transaction() as repo:
-        views = [mail_view(mail) for mail in repo.list_mails(outcome=outcome)]
+    from mailroom.views import mail_view
+
+    with command_reader(config) as reader:
+        views = [mail_view(mail) for mail in reader.list_mails(outcome=outcome)]
     _print_mails(views, as_json, "Ingested mail")
 
 
@@ -208,6 +226,8 @@ def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None
     if as_json:
         print_json(views)
         return
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in ("id", "received", "outcome", "complaint", "from", "subject", "reason"):
         table.add_column(column, overflow="fold")
@@ -221,7 +241,7 @@ def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None
             view["subject"][:50],
             view["reason"][:70],
         )
-    out.print(table)
+    out().print(table)
 
 
 # -- cases -----------------------------------------------------------------------------------
@@ -230,11 +250,15 @@ def _print_mails(views: list[dict[str, Any]], as_json: bool, title: str) -> None
 @cases_app.command("list")
 def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Every complaint."""
-    with command_services(config) as services, services.store.transaction() as repo:
-        views = [complaint_summary(c) for c in repo.list_complaints()]
+    from mailroom.views import complaint_summary
+
+    with command_reader(config) as reader:
+        views = [complaint_summary(c) for c in reader.list_complaints()]
     if as_json:
         print_json(views)
         return
+    from rich.table import Table
+
     table = Table(title="Complaints", title_justify="left")
     for column in ("id", "received", "stage", "status", "channel", "complainant", "subject", "flags"):
         table.add_column(column, overflow="fold")
@@ -249,12 +273,15 @@ def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
             v["subject"][:50],
             ",".join(v["flags"]),
         )
-    out.print(table)
+    out().print(table)
 
 
 @cases_app.command("show")
 def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """One complaint with its documents and audit trail."""
+    from mailroom.clocks import deadlines_of
+    from mailroom.views import complaint_detail
+
     with command_services(config) as services, services.store.transaction() as repo:
         complaint = repo.get_complaint(complaint_id.upper())
         if complaint is None:
@@ -263,17 +290,17 @@ def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOpti
     if as_json:
         print_json(view)
         return
-    out.print(
+    out().print(
         f"[bold]{view['id']}[/] stage {view['stage']} {view['status']} ({view['channel']}), "
         f"received {view['received_at']}"
     )
-    out.print(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
+    out().print(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
     for document in view["documents"]:
-        out.print(
+        out().print(
             f"  {document['kind']:14} {document['path']}  sha256={document['sha256'][:16]}…", markup=False
         )
     for event in view["events"]:
-        out.print(f"  {event['at'][:19]} {event['kind']}: {event['detail']}", markup=False)
+        out().print(f"  {event['at'][:19]} {event['kind']}: {event['detail']}", markup=False)
 
 
 @cases_app.command("new")
@@ -294,6 +321,8 @@ def cases_new(
     as_json: JsonOption = False,
 ) -> None:
     """Log a complaint made by phone, letter, in person or on social media."""
+    from mailroom.other_channels import OtherChannelComplaint, log_complaint
+
     received_at = _parse_uk_time(received)
     with command_services(config) as services:
         request = OtherChannelComplaint(
@@ -312,7 +341,7 @@ def cases_new(
     if as_json:
         print_json({"id": complaint_id})
     else:
-        out.print(f"logged {complaint_id}")
+        out().print(f"logged {complaint_id}")
 
 
 @cases_app.command("record")
@@ -336,6 +365,8 @@ def cases_record(
     as_json: JsonOption = False,
 ) -> None:
     """Record a step that starts, moves or stops a Code clock (acknowledgement sent, ...)."""
+    from mailroom.case_events import EventDetails, record_event
+
     when = _parse_uk_time(at, "--at")
     details = EventDetails(note, by, _parse_date(until, "--until") if until else None, good_reason, ref, what)
     with command_services(config) as services:
@@ -343,7 +374,7 @@ def cases_record(
     if as_json:
         print_json({"complaint_id": complaint_id.upper(), "event_id": event_id, "event": event.value})
         return
-    out.print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()} (event {event_id})")
+    out().print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()} (event {event_id})")
 
 
 @cases_app.command("assign")
@@ -357,7 +388,7 @@ def cases_assign(
 
     with command_services(config) as services:
         assign(services, complaint_id.upper(), officer)
-    out.print(f"{complaint_id.upper()}: assigned to {officer.lower()}")
+    out().print(f"{complaint_id.upper()}: assigned to {officer.lower()}")
 
 
 def _parse_date(text: str, option: str) -> date:
@@ -395,7 +426,7 @@ def cases_contact(
 
     with command_services(config) as services:
         set_contact(services, complaint_id.upper(), prefers, address, by)
-    out.print(f"{complaint_id.upper()}: contact details saved")
+    out().print(f"{complaint_id.upper()}: contact details saved")
 
 
 # -- deadlines and calendar ---------------------------------------------------------------
@@ -408,6 +439,9 @@ def deadlines_list(
     as_json: JsonOption = False,
 ) -> None:
     """Code clocks running on open complaints, soonest first, with their state."""
+    from mailroom.clocks import open_deadlines
+    from mailroom.views import deadline_view
+
     with command_services(config) as services, services.store.transaction() as repo:
         rows = [
             {"complaint_id": c.id, "officer": c.officer or None, **deadline_view(d)}
@@ -416,12 +450,14 @@ def deadlines_list(
     if as_json:
         print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(title="Open Code deadlines", title_justify="left")
     for column in ("complaint", "clock", "para", "due", "state"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["complaint_id"], row["clock"], row["paragraph"], row["due"], row["state"])
-    out.print(table)
+    out().print(table)
 
 
 @calendar_app.command("add-working-days")
@@ -434,19 +470,21 @@ def calendar_add_working_days(
     config: ConfigOption = None,
 ) -> None:
     """Print the date N working days after DATE, and nothing else."""
+    from dataclasses import replace
+
+    from mailroom.calendar_cache import cached_calendar
+    from mailroom.domain.calendar import CalendarRangeError
+
     try:
         first = date.fromisoformat(start)
     except ValueError:
         raise IntakeError(f"DATE: not a date: {start!r} (use 2026-12-23)") from None
     if days < 0:
         raise IntakeError(f"N: must be 0 or more, not {days}")
-    settings = load_settings(config)
-    if region is not None:
-        settings = settings.model_copy(
-            update={"calendar": settings.calendar.model_copy(update={"region": region})}
-        )
+    quick = quick_settings(config)
+    choice = quick if region is None else replace(quick, region=region)
     try:
-        result = build_calendar(settings.calendar).add_working_days(first, days)
+        result = cached_calendar(choice).add_working_days(first, days)
     except CalendarRangeError as exc:
         raise IntakeError(str(exc)) from None
     sys.stdout.write(result.isoformat() + "\n")
@@ -460,6 +498,9 @@ def calendar_check_govuk(
     config: ConfigOption = None,
 ) -> None:
     """Compare the calendar's bank holidays with gov.uk's; one line per difference."""
+    from mailroom.calendar_source import bank_holidays, govuk_differences, load_govuk
+    from mailroom.config import load_settings
+
     settings = load_settings(config)
     source = path or settings.calendar.govuk_bank_holidays_file
     if source is None:
@@ -486,6 +527,8 @@ def reminders_preview(
     as_json: JsonOption = False,
 ) -> None:
     """What reminders would go out on DATE (at the start of the working-hours window)."""
+    from mailroom import reminders
+
     try:
         day = date.fromisoformat(on)
     except ValueError:
@@ -510,7 +553,7 @@ def reminders_preview(
         print_json(rows)
         return
     for row in rows:
-        out.print(
+        out().print(
             f"{row['complaint_id']} {row['step']:10} → "
             f"{', '.join([*row['recipients'], *(a + ' (digest)' for a in row['digest_recipients'])])}: "
             f"{row['subject']}",
@@ -521,11 +564,13 @@ def reminders_preview(
 @reminders_app.command("send")
 def reminders_send(config: ConfigOption = None) -> None:
     """Queue the reminders due now and send what the outbox holds."""
+    from mailroom import reminders
+
     with command_services(config) as services:
         swept = reminders.sweep(services)
         report = reminders.send_outbox(services)
     queued = f"{swept.steps} step(s): {swept.mails} mail(s), {swept.digests} digest(s)"
-    out.print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+    out().print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
 
 
 # -- staff ------------------------------------------------------------------------------------
@@ -546,25 +591,23 @@ def staff_add(
 
     with command_services(config) as services:
         save_member(services, email, name, manager, digest)
-    out.print(f"{email.lower()}: saved")
+    out().print(f"{email.lower()}: saved")
 
 
 @staff_app.command("list")
 def staff_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Staff members with their manager and digest choice."""
-    from mailroom.staff import members
-
-    with command_services(config) as services:
+    with command_reader(config) as reader:
         rows = [
             {"email": m.email, "name": m.name, "manager": m.manager_email or None, "digest": m.digest}
-            for m in members(services)
+            for m in reader.staff()
         ]
     if as_json:
         print_json(rows)
         return
     for row in rows:
         digest = " (digest)" if row["digest"] else ""
-        out.print(f"{row['email']} {row['name']} manager={row['manager'] or '-'}{digest}", markup=False)
+        out().print(f"{row['email']} {row['name']} manager={row['manager'] or '-'}{digest}", markup=False)
 
 
 # -- triage ----------------------------------------------------------------------------------
@@ -573,8 +616,10 @@ def staff_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
 @triage_app.command("list")
 def triage_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Open triage items, with the rule's reason."""
-    with command_services(config) as services, services.store.transaction() as repo:
-        views = [mail_view(mail) for mail in repo.list_mails(open_triage_only=True)]
+    from mailroom.views import mail_view
+
+    with command_reader(config) as reader:
+        views = [mail_view(mail) for mail in reader.list_mails(open_triage_only=True)]
     _print_mails(views, as_json, "Triage")
 
 
@@ -593,6 +638,8 @@ def triage_resolve(
     config: ConfigOption = None,
 ) -> None:
     """Decide one triage item."""
+    from mailroom.triage import Resolution, TriageError, resolve
+
     chosen = [
         r
         for r, on in (
@@ -608,7 +655,7 @@ def triage_resolve(
         complaint_id = resolve(
             services, mail_id, chosen[0], attach_to.upper() if attach_to else None, note, add_party
         )
-    out.print(f"mail {mail_id}: {chosen[0].value}" + (f" → {complaint_id}" if complaint_id else ""))
+    out().print(f"mail {mail_id}: {chosen[0].value}" + (f" → {complaint_id}" if complaint_id else ""))
 
 
 # -- quarantine ------------------------------------------------------------------------------
@@ -617,8 +664,10 @@ def triage_resolve(
 @quarantine_app.command("list")
 def quarantine_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Quarantined mail with the error that put it there."""
-    with command_services(config) as services, services.store.transaction() as repo:
-        views = [mail_view(mail) for mail in repo.list_mails(outcome="quarantined")]
+    from mailroom.views import mail_view
+
+    with command_reader(config) as reader:
+        views = [mail_view(mail) for mail in reader.list_mails(outcome="quarantined")]
     _print_mails(views, as_json, "Quarantine")
 
 
@@ -640,4 +689,4 @@ def quarantine_retry(
         print_json([{"id": mail_id, "result": result} for mail_id, result in results.items()])
         return
     for mail_id, result in results.items():
-        out.print(f"mail {mail_id}: {result}", markup=False)
+        out().print(f"mail {mail_id}: {result}", markup=False)

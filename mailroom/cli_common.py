@@ -1,5 +1,10 @@
 """What every `mailroom` command module shares: the --config and --json options,
-the services for one command, JSON and one-line error output."""
+the services (or the read-only reader) for one command, consoles, JSON and
+one-line error output.
+
+Start-up budget (DEVELOPERS.md): importing this module, and the command modules,
+loads typer and nothing of the domain or the store; each command imports what it
+uses inside its body."""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mailroom.config import load_settings
-from mailroom.services import Services, build_services
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mailroom.config_sources import QuickSettings
+    from mailroom.services import Services
+    from mailroom.store.reader import Reader
 
 ConfigOption = Annotated[
     Path | None,
@@ -22,8 +32,24 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/cli.md).")]
 
 
+def command_group(help_text: str) -> typer.Typer:
+    """A `mailroom` command group. Help is click's plain text: typer's rich help
+    panels load a Markdown parser, half the start-up budget, for every --help.
+    Tracebacks (a bug, never a user error) are Python's own, without rich."""
+    return typer.Typer(
+        no_args_is_help=True,
+        add_completion=False,
+        help=help_text,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+
+
 @contextmanager
 def command_services(config: Path | None) -> Iterator[Services]:
+    from mailroom.config import load_settings
+    from mailroom.services import build_services
+
     services = build_services(load_settings(config))
     try:
         yield services
@@ -31,8 +57,90 @@ def command_services(config: Path | None) -> Iterator[Services]:
         services.store.engine.dispose()
 
 
+@contextmanager
+def command_reader(config: Path | None) -> Iterator[Reader]:
+    """The read-only listing queries (mailroom/store/reader.py). A database that is
+    missing or behind is first opened the usual way, which creates or migrates it."""
+    from mailroom.store.reader import open_reader
+
+    quick = quick_settings(config)
+    check_rule_pack(quick.rule_pack, quick.clocks)
+    with open_reader(quick.database_url) as reader:
+        if reader is not None:
+            yield reader
+            return
+    with command_services(config):
+        pass
+    with open_reader(quick.database_url) as reader:
+        if reader is None:  # a URL the reader does not handle (SQLite in memory, another driver)
+            raise RuntimeError(f"cannot read the database at {quick.database_url.partition('://')[0]}://…")
+        yield reader
+
+
+def quick_settings(config: Path | None) -> QuickSettings:
+    """The database, rule pack and calendar keys, from settings known to be valid:
+    validated now, or with the same fingerprint before (mailroom/validated_settings.py)."""
+    from mailroom.config_sources import read_quick, read_sources
+    from mailroom.known_good import remember, seen, settings_fingerprint
+
+    sources = read_sources(config)
+    fingerprint = settings_fingerprint(sources)
+    quick = read_quick(sources) if seen(fingerprint) else None
+    if quick is not None:
+        return quick
+    from mailroom.config import validate
+    from mailroom.config_sources import QuickSettings
+
+    settings = validate(sources)  # the one-line error naming the bad key
+    remember(fingerprint)
+    return QuickSettings(
+        database_url=settings.database_url,
+        rule_pack=settings.policy.rule_pack,
+        clocks=dict(settings.policy.clocks),
+        region=settings.calendar.region,
+        closure_days=tuple(settings.calendar.closure_days),
+        extra_working_days=tuple(settings.calendar.extra_working_days),
+    )
+
+
+def check_rule_pack(rule_pack: Path | None, clocks: dict[str, int]) -> None:
+    """A rule pack that does not load, or policy clocks laxer than the Code, stop
+    every command (RulePackError); a pack and clocks that loaded before are not parsed again."""
+    from mailroom.known_good import pack_fingerprint, remember, seen
+    from mailroom.rule_pack_source import BUNDLED_RULE_PACK, load_pack
+
+    try:
+        fingerprint = pack_fingerprint((rule_pack or BUNDLED_RULE_PACK).read_bytes(), clocks)
+    except OSError:
+        fingerprint = ""  # load_pack names the file it cannot read
+    if fingerprint and seen(fingerprint):
+        return
+    load_pack(rule_pack, clocks)
+    if fingerprint:
+        remember(fingerprint)
+
+
+@cache
+def out() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+@cache
+def err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    """Indented for a person at a terminal; compact for a pipe, where the C encoder
+    (which ``indent`` turns off) writes 10,000 cases in a fiftieth of the time."""
+    if sys.stdout.isatty():
+        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def error_line(message: str) -> None:

@@ -2,16 +2,24 @@
 
 Every option is documented in ``config.example.toml``. Loading opens no
 connections; a bad setting fails at start with one line naming the key.
+
+The sources are merged here rather than by pydantic-settings: every staff
+command loads settings, and that package alone costs more start-up time than the
+budget in DEVELOPERS.md allows. The rules are the same: ``MAILROOM_SECTION__KEY``
+(deeper levels joined by ``__``), lists and tables as JSON, and secret files
+named ``section__key`` in ``MAILROOM_SECRETS_DIR``.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
-import os
-import tomllib
+import json
+import typing
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -22,22 +30,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import (
-    BaseSettings,
-    NestedSecretsSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+
+from mailroom.config_sources import (
+    DEFAULT_STORAGE_ROOT,
+    Override,
+    Sources,
+    merge,
+    nested,
+    read_sources,
+    sqlite_url,
 )
+from mailroom.config_sources import ConfigError as ConfigError  # raised here, caught by callers
+from mailroom.domain.regions import Region as Region  # settings name the region
 
-DEFAULT_CONFIG_PATH = Path("mailroom.toml")
-ENV_PREFIX = "MAILROOM_"
-SECRETS_DIR_ENV = "MAILROOM_SECRETS_DIR"
 _SECRET_WORDS = ("password", "token", "secret", "url")
-
-
-class ConfigError(Exception):
-    """A setting is missing or invalid. ``str()`` is one line naming the key."""
 
 
 class _Section(BaseModel):
@@ -45,7 +51,7 @@ class _Section(BaseModel):
 
 
 class StorageSettings(_Section):
-    root: Path = Path("storage")
+    root: Path = DEFAULT_STORAGE_ROOT
     max_message_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
 
 
@@ -186,14 +192,6 @@ class ClassifySettings(_Section):
     councillor_domains: list[str] = Field(default_factory=list)
 
 
-class Region(StrEnum):
-    """The landlord's nation: whose bank holidays are non-working days."""
-
-    ENGLAND_AND_WALES = "england-and-wales"
-    SCOTLAND = "scotland"
-    NORTHERN_IRELAND = "northern-ireland"
-
-
 class CalendarSettings(_Section):
     region: Region = Region.ENGLAND_AND_WALES
     # Days the office is shut besides bank holidays (e.g. the Christmas shutdown).
@@ -266,6 +264,9 @@ SCHEDULER_JOBS: dict[str, dict[str, object]] = {
 }
 
 
+_DEFAULT_CRONS = frozenset(str(job["cron"]) for job in SCHEDULER_JOBS.values() if "cron" in job)
+
+
 class JobSettings(_Section):
     enabled: bool = True
     seconds: float | None = Field(default=None, gt=0)  # an interval...
@@ -274,7 +275,9 @@ class JobSettings(_Section):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        if value:
+        # The defaults are known good (tests/integration/test_scheduler.py builds them);
+        # parsing them here would load the scheduler package on every command.
+        if value and value not in _DEFAULT_CRONS:
             from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
             try:
@@ -321,15 +324,8 @@ class SchedulerSettings(_Section):
         return jobs
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        secrets_nested_delimiter="__",
-        secrets_prefix="",  # secret files are named <section>__<key>, without MAILROOM_
-        extra="forbid",
-        frozen=True,
-    )
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     storage: StorageSettings = StorageSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -344,26 +340,9 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Earlier wins: explicit values, environment, secret files, TOML file.
-        return (
-            init_settings,
-            env_settings,
-            NestedSecretsSettingsSource(file_secret_settings),
-            TomlConfigSettingsSource(settings_cls),
-        )
-
     @property
     def database_url(self) -> str:
-        return self.database.url or f"sqlite:///{self.storage.root / 'mailroom.db'}"
+        return self.database.url or sqlite_url(self.storage.root)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -371,34 +350,31 @@ def load_settings(path: Path | None = None) -> Settings:
 
     Raises ConfigError with one line naming the file, the key and the problem.
     """
-    if path is None:
-        path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
-    elif not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    where = str(path) if path is not None else "embedded defaults"
-    if path is not None:
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config error in {where}: not valid TOML: {exc}") from None
-    secrets_dir = os.environ.get(SECRETS_DIR_ENV)
-    if secrets_dir and not Path(secrets_dir).is_dir():
-        raise ConfigError(f"{SECRETS_DIR_ENV}: not a directory: {secrets_dir}")
-    # A subclass binds this call's file and secrets dir without global state.
-    bound = type(
-        "BoundSettings",
-        (Settings,),
-        {
-            "model_config": SettingsConfigDict(
-                **{**Settings.model_config, "toml_file": path, "secrets_dir": secrets_dir}
-            )
-        },
-    )
+    return validate(read_sources(path))
+
+
+def validate(sources: Sources) -> Settings:
+    merged = copy.deepcopy(sources.file)
+    for override in sources.overrides:  # later wins
+        merge(merged, nested(override.parts, _typed(override)))
     try:
-        settings: Settings = bound()
+        return Settings.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(f"config error in {where}: {_first_error(exc)}") from None
-    return settings
+        raise ConfigError(f"config error in {sources.where}: {_first_error(exc)}") from None
+
+
+def _typed(override: Override) -> Any:
+    """Lists and tables are given as JSON; everything else is left to pydantic."""
+    parts = override.parts
+    section = Settings.model_fields[parts[0]].annotation
+    field = getattr(section, "model_fields", {}).get(parts[1]) if len(parts) == 2 else None
+    if field is None or typing.get_origin(field.annotation) not in (list, dict):
+        return override.value
+    try:
+        return json.loads(override.value)
+    except json.JSONDecodeError:
+        # Never echo the value: it may be a secret.
+        raise ConfigError(f"{override.origin}: {'.'.join(parts)} must be JSON (a list or a table)") from None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -7,40 +7,43 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from mailroom.cli_common import ConfigOption, JsonOption, command_services, print_json
-from mailroom.config import load_settings
-from mailroom.domain.policy import check_policy, load_pack_limits, parse_policy
-from mailroom.letters.check import CheckResult
-from mailroom.letters.drafts import (
-    approve,
-    check_file,
-    draft,
-    list_letters,
-    replace,
-)
-from mailroom.letters.pack import (
-    NEUTRAL_LANDLORD,
-    LetterError,
-    letter_pack,
-    load_letter_pack,
-    pack_path,
-)
-from mailroom.letters.render import lint_template
+from mailroom.cli_common import ConfigOption, JsonOption, command_group, command_services, print_json
 from mailroom.letters.types import FIELDS, LetterType, template_variables
 
-letters_app = typer.Typer(no_args_is_help=True, help="Letters to complainants (docs/letters.md).")
-templates_app = typer.Typer(no_args_is_help=True, help="The DOCX letter templates (docs/letters.md).")
-rules_app = typer.Typer(no_args_is_help=True, help="The rule pack and the landlord's own policy.")
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(highlight=False)
+    from mailroom.letters.check import CheckResult
+
+letters_app = command_group("Letters to complainants (docs/letters.md).")
+templates_app = command_group("The DOCX letter templates (docs/letters.md).")
+rules_app = command_group("The rule pack and the landlord's own policy.")
+
+
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _letter_error(message: str) -> Exception:
+    from mailroom.letters.pack import LetterError
+
+    return LetterError(message)
+
 
 TypeArgument = Annotated[LetterType, typer.Argument(help="The letter type (`letters fields TYPE`).")]
 
@@ -51,12 +54,12 @@ def _print_check(check: CheckResult, *, passes: bool = False) -> None:
         if element.status == "pass" and not passes:
             continue
         where = f" ({element.paragraph})" if element.paragraph else ""
-        out.print(escape(f"{element.status:<4}  {element.id}{where}: {element.reason}"))
+        _out().print(escape(f"{element.status:<4}  {element.id}{where}: {element.reason}"))
     failures = check.failures()
     if failures:
-        out.print(f"check FAILED: {len(failures)} required element(s) missing or wrong")
+        _out().print(f"check FAILED: {len(failures)} required element(s) missing or wrong")
     else:
-        out.print("check passed")
+        _out().print("check passed")
 
 
 # -- letters ------------------------------------------------------------------------------
@@ -80,20 +83,22 @@ def letters_fields(letter_type: TypeArgument, as_json: JsonOption = False) -> No
             ]
         )
         return
+    from rich.table import Table
+
     table = Table(title=f"Fields of {letter_type.value}", title_justify="left")
     for column in ("field", "type", "required", "description"):
         table.add_column(column)
     for spec in specs:
         kind = spec.type + (f" of {{{', '.join(spec.item_keys)}}}" if spec.item_keys else "")
         table.add_row(spec.name, escape(kind), "yes" if spec.required else "", escape(spec.description))
-    out.print(table)
+    _out().print(table)
 
 
 def _parse_field(letter_type: LetterType, assignment: str) -> tuple[str, Any]:
     name, equals, value = assignment.partition("=")
     name = name.strip()
     if not equals or not name:
-        raise LetterError(f"--field {assignment!r}: use NAME=VALUE")
+        raise _letter_error(f"--field {assignment!r}: use NAME=VALUE")
     spec = next((s for s in FIELDS[letter_type] if s.name == name), None)
     if spec is None or spec.type not in ("list", "bool"):
         return name, value
@@ -101,7 +106,7 @@ def _parse_field(letter_type: LetterType, assignment: str) -> tuple[str, Any]:
         return name, json.loads(value)
     except json.JSONDecodeError as exc:
         example = '["a", "b"]' if spec.type == "list" else "true"
-        raise LetterError(f"--field {name}: not JSON ({exc.msg}); e.g. {name}='{example}'") from None
+        raise _letter_error(f"--field {name}: not JSON ({exc.msg}); e.g. {name}='{example}'") from None
 
 
 def _read_fields(path: Path | None) -> dict[str, Any]:
@@ -110,11 +115,11 @@ def _read_fields(path: Path | None) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise LetterError(f"--fields {path}: cannot read: {exc.strerror}") from None
+        raise _letter_error(f"--fields {path}: cannot read: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LetterError(f"--fields {path}: not JSON: {exc}") from None
+        raise _letter_error(f"--fields {path}: not JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise LetterError(f"--fields {path}: must be a JSON object of field names and values")
+        raise _letter_error(f"--fields {path}: must be a JSON object of field names and values")
     return data
 
 
@@ -145,13 +150,15 @@ def letters_draft(
     as_json: JsonOption = False,
 ) -> None:
     """Draft a letter on a case: rendered, checked and filed under the case."""
+    from mailroom.letters.drafts import draft
+
     fields = _gather_fields(letter_type, fields_file, field)
     with command_services(config) as services:
         result = draft(services, complaint_id.upper(), letter_type, fields)
     if as_json:
         print_json({"draft_id": result.draft_id, "path": str(result.path), "check": result.check.to_json()})
         return
-    out.print(escape(f"letter {result.draft_id} drafted: {result.path}"))
+    _out().print(escape(f"letter {result.draft_id} drafted: {result.path}"))
     _print_check(result.check)
 
 
@@ -167,6 +174,9 @@ def letters_check(
     as_json: JsonOption = False,
 ) -> None:
     """Check a letter for the elements the Code requires; exit 1 if a required one fails."""
+    from mailroom.config import load_settings
+    from mailroom.letters.drafts import check_file
+
     fields = _read_fields(fields_file) if fields_file is not None else None
     settings = load_settings(config)
     if case is None:
@@ -196,6 +206,8 @@ def letters_replace(
     as_json: JsonOption = False,
 ) -> None:
     """File staff's edited DOCX as the draft's next revision, and check it."""
+    from mailroom.letters.drafts import replace
+
     with command_services(config) as services:
         result = replace(services, draft_id, file, by)
     if as_json:
@@ -208,7 +220,7 @@ def letters_replace(
             }
         )
         return
-    out.print(escape(f"letter {result.draft_id} revision {result.revision}: {result.path}"))
+    _out().print(escape(f"letter {result.draft_id} revision {result.revision}: {result.path}"))
     _print_check(result.check)
 
 
@@ -220,6 +232,8 @@ def letters_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve and issue a draft: PDF, email to the complainant (or post), case event."""
+    from mailroom.letters.drafts import approve
+
     with command_services(config) as services:
         result = approve(services, draft_id, by)
     if as_json:
@@ -238,7 +252,7 @@ def letters_approve(
         how = f"emailed to {result.recipient} (outbox {result.outbox_id})"
     else:
         how = "for post: print the PDF and send it"
-    out.print(escape(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}"))
+    _out().print(escape(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}"))
 
 
 @letters_app.command("draft-pending")
@@ -252,17 +266,21 @@ def letters_draft_pending(
 
     with command_services(config) as services:
         drafted = draft_pending_acknowledgements(services, limit=limit)
-    out.print(f"drafted {drafted} acknowledgement(s)")
+    _out().print(f"drafted {drafted} acknowledgement(s)")
 
 
 @letters_app.command("list")
 def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The letters of a case, drafts and issued."""
+    from mailroom.letters.drafts import list_letters
+
     with command_services(config) as services:
         rows = list_letters(services, complaint_id.upper())
     if as_json:
         print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(title=f"Letters of {complaint_id.upper()}", title_justify="left")
     for column in ("id", "type", "status", "rev", "check", "issued"):
         table.add_column(column)
@@ -276,7 +294,7 @@ def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOp
             check,
             row["issued_at"] or "",
         )
-    out.print(table)
+    _out().print(table)
 
 
 # -- templates ----------------------------------------------------------------------------
@@ -297,6 +315,10 @@ def templates_check(
     config: ConfigOption = None,
 ) -> None:
     """Lint letter templates: broken or split tags, unknown variables. Exit 1 on any problem."""
+    from mailroom.config import load_settings
+    from mailroom.letters.pack import letter_pack
+    from mailroom.letters.render import lint_template
+
     targets: list[tuple[Path, frozenset[str]]] = []
     if paths:
         known = {t.value: t for t in LetterType}
@@ -308,11 +330,11 @@ def templates_check(
         targets = [(spec.template, template_variables(kind)) for kind, spec in pack.letters.items()]
     problems = [problem for path, allowed in targets for problem in lint_template(path, allowed)]
     for problem in problems:
-        out.print(escape(problem), soft_wrap=True)
+        _out().print(escape(problem), soft_wrap=True)
     if problems:
-        out.print(f"{len(problems)} problem(s) in {len(targets)} template(s)")
+        _out().print(f"{len(problems)} problem(s) in {len(targets)} template(s)")
         raise typer.Exit(1)
-    out.print(f"{len(targets)} template(s) checked: no problems")
+    _out().print(f"{len(targets)} template(s) checked: no problems")
 
 
 # -- rules --------------------------------------------------------------------------------
@@ -323,7 +345,7 @@ def _read_text(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise LetterError(f"{what}: cannot read {path}: {reason}") from None
+        raise _letter_error(f"{what}: cannot read {path}: {reason}") from None
 
 
 def _landlord_warnings(landlord: Mapping[str, str]) -> list[str]:
@@ -347,6 +369,10 @@ def rules_check(
     as_json: JsonOption = False,
 ) -> None:
     """Check the landlord's policy against the Code: exit 1 on any conflict."""
+    from mailroom.config import load_settings
+    from mailroom.domain.policy import check_policy, load_pack_limits, parse_policy
+    from mailroom.letters.pack import NEUTRAL_LANDLORD, load_letter_pack, pack_path
+
     settings = load_settings(config)
     pack_file = pack or pack_path(settings)
     pack_text = _read_text(pack_file, "--pack" if pack else "policy.rule_pack")
@@ -379,10 +405,11 @@ def rules_check(
         )
     else:
         for finding in findings:
-            out.print(escape(finding.line()), soft_wrap=True)
+            _out().print(escape(finding.line()), soft_wrap=True)
         for warning in warnings:
-            out.print(escape(f"warning: {warning}"), soft_wrap=True)
-        out.print(f"{conflicts} conflict(s), {len(findings) - conflicts} for review, against {limits.label}")
+            _out().print(escape(f"warning: {warning}"), soft_wrap=True)
+        reviews = len(findings) - conflicts
+        _out().print(f"{conflicts} conflict(s), {reviews} for review, against {limits.label}")
     if conflicts:
         raise typer.Exit(1)
 

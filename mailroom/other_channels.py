@@ -11,15 +11,12 @@ from pathlib import Path
 from mailroom.clock import LONDON
 from mailroom.deadline_store import start_new_cases
 from mailroom.domain.models import Channel
+from mailroom.errors import IntakeError as IntakeError
 from mailroom.filing import folder_name
 from mailroom.intake import document_rows
 from mailroom.publishing import write_case_manifest
 from mailroom.services import Services
 from mailroom.store.schema import Complaint
-
-
-class IntakeError(Exception):
-    pass
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
 from mailroom.domain.calendar import WorkingCalendar
 from mailroom.domain.classify import ClassifyPolicy
-from mailroom.domain.deadlines import RulePack, RulePackError, load_rule_pack
+from mailroom.domain.deadlines import RulePack
 from mailroom.domain.reminders import Ladder
 from mailroom.filing import Storage
 from mailroom.ingest.source import MailSource
 from mailroom.locks import mailbox_lock
+from mailroom.rule_pack_source import BUNDLED_RULE_PACK as BUNDLED_RULE_PACK
+from mailroom.rule_pack_source import load_settings_rule_pack
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
-
-BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "housing-ombudsman-2024.toml"
 
 
 @dataclass
@@ -52,18 +51,13 @@ class Services:
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
-        from mailroom.calendar_source import build_calendar
+        from mailroom.calendar_cache import cached_calendar
 
-        return build_calendar(self.settings.calendar)
+        return cached_calendar(self.settings.calendar)
 
     @cached_property
     def rule_pack(self) -> RulePack:
-        path = self.settings.policy.rule_pack or BUNDLED_RULE_PACK
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RulePackError(f"policy.rule_pack: cannot read {path}: {exc.strerror}") from None
-        return load_rule_pack(text, self.settings.policy.clocks)
+        return load_settings_rule_pack(self.settings)
 
     @contextmanager
     def lock(self, name: str) -> Iterator[None]:

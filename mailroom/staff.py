@@ -6,11 +6,12 @@ from __future__ import annotations
 from email.utils import parseaddr
 
 from mailroom.deadline_store import refresh_case
+from mailroom.errors import UserError
 from mailroom.services import Services
 from mailroom.store.schema import StaffMember
 
 
-class StaffError(Exception):
+class StaffError(UserError):
     pass
 
 

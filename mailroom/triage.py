@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 
 from mailroom.domain.models import Decision, Outcome, ParsedMail
+from mailroom.errors import UserError
 from mailroom.filing import RAW_NAME, StorageError
 from mailroom.ingest.parse import parse_mail
 from mailroom.intake import open_complaint_for, target_folder
@@ -16,7 +17,7 @@ from mailroom.publishing import write_case_manifest
 from mailroom.services import Services
 
 
-class TriageError(Exception):
+class TriageError(UserError):
     pass
 
 

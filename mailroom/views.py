@@ -4,12 +4,76 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mailroom.clock import LONDON
-from mailroom.domain.deadlines import Deadline
-from mailroom.store.repository import Repository
-from mailroom.store.schema import Complaint, Mail
+
+if TYPE_CHECKING:
+    from mailroom.domain.deadlines import Deadline
+    from mailroom.store.repository import Repository
+    from mailroom.store.schema import Complaint
+
+
+class MailLike(Protocol):
+    """A mail row: ``schema.Mail`` or the listing reader's ``MailRow``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def complaint_id(self) -> str | None: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def from_email(self) -> str: ...
+    @property
+    def from_name(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def storage_path(self) -> str: ...
+    @property
+    def duplicate_of(self) -> int | None: ...
+    @property
+    def triage_open(self) -> bool: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+class ComplaintLike(Protocol):
+    """A complaint row: ``schema.Complaint`` or the listing reader's ``ComplaintRow``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def stage(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def complainant_name(self) -> str: ...
+    @property
+    def complainant_email(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def flags(self) -> str: ...
+    @property
+    def officer(self) -> str: ...
 
 
 def iso(instant: datetime) -> str:
@@ -17,7 +81,7 @@ def iso(instant: datetime) -> str:
     return instant.astimezone(LONDON).isoformat()
 
 
-def mail_view(mail: Mail) -> dict[str, Any]:
+def mail_view(mail: MailLike) -> dict[str, Any]:
     return {
         "id": mail.id,
         "outcome": mail.outcome,
@@ -38,7 +102,7 @@ def mail_view(mail: Mail) -> dict[str, Any]:
     }
 
 
-def complaint_summary(complaint: Complaint) -> dict[str, Any]:
+def complaint_summary(complaint: ComplaintLike) -> dict[str, Any]:
     return {
         "id": complaint.id,
         "status": complaint.status,

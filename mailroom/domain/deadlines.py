@@ -17,10 +17,13 @@ from datetime import date, datetime, time
 from typing import Any, Protocol
 
 from mailroom.clock import LONDON
+from mailroom.errors import UserError
 
 
-class RulePackError(Exception):
+class RulePackError(UserError):
     """The rule pack or a policy override is invalid. One line naming the key."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from mailroom.errors import UserError
+
 Severity = Literal["conflict", "review"]
 
 # Clock names a policy may set, in working days. ``<stage>_extension`` is the most a
@@ -64,7 +66,7 @@ LANDLORD_CLOCK = "policy"
 _HOS_EXTENSION_PARAGRAPHS = {"6.3": "6.4", "6.14": "6.15"}
 
 
-class PolicyError(ValueError):
+class PolicyError(UserError, ValueError):
     """A policy or rule pack is invalid. The message is one line naming the file and key."""
 
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from mailroom.domain.models import FetchedMail, SourceKey
+from mailroom.errors import UserError
 
 
-class SourceError(Exception):
+class SourceError(UserError):
     """The source could not be read (network, TLS, login). The message is one line."""
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mailroom.case_events import ClockEvent
 from mailroom.config import Settings
+from mailroom.domain.case_steps import ClockEvent
 from mailroom.domain.policy import (
     Landlord,
     LandlordPolicy,
@@ -35,9 +35,10 @@ from mailroom.domain.policy import (
     Signatory,
     parse_policy,
 )
+from mailroom.errors import UserError
 from mailroom.letters.check import ElementSpec, parse_element_specs
 from mailroom.letters.types import LetterType
-from mailroom.services import BUNDLED_RULE_PACK
+from mailroom.rule_pack_source import BUNDLED_RULE_PACK
 
 __all__ = [
     "BUNDLED_TEMPLATES",
@@ -61,7 +62,7 @@ NEUTRAL_LANDLORD = Landlord(name="Your landlord")
 NEUTRAL_SIGNATORY = Signatory(name="Complaints Team", role="Complaints handling")
 
 
-class LetterError(Exception):
+class LetterError(UserError):
     """A letter cannot be drafted, checked, replaced or approved. One line."""
 
 

@@ -1,0 +1,36 @@
+"""Where the rule pack comes from: the bundled Housing Ombudsman pack, or the file
+``policy.rule_pack`` names, with the landlord's ``policy.clocks`` applied.
+
+Light on purpose: every command checks the pack before it does anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailroom.domain.deadlines import RulePack, RulePackError, load_rule_pack
+
+if TYPE_CHECKING:
+    from mailroom.config import Settings
+
+BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "housing-ombudsman-2024.toml"
+
+
+def rule_pack_path(settings: Settings) -> Path:
+    return settings.policy.rule_pack or BUNDLED_RULE_PACK
+
+
+def load_settings_rule_pack(settings: Settings) -> RulePack:
+    return load_pack(settings.policy.rule_pack, settings.policy.clocks)
+
+
+def load_pack(rule_pack: Path | None, clocks: Mapping[str, int]) -> RulePack:
+    """The pack in force; RulePackError (one line) when it does not load or a
+    policy clock is laxer than the Code."""
+    path = rule_pack or BUNDLED_RULE_PACK
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulePackError(f"policy.rule_pack: cannot read {path}: {exc.strerror}") from None
+    return load_rule_pack(text, clocks)
