@@ -39,6 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP) system-deps
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.calendar_add_working_days
 	$(BIN)/python -m bench.ingest_throughput
 	$(BIN)/python -m bench.reminder_sweep

@@ -111,12 +111,11 @@ def main() -> None:
             [*MAILROOM, "cases", "list", "--json", "--config", str(full)], env=env, capture_output=True
         )
         assert len(json.loads(listed.stdout)) == args.cases, listed.stderr
+        listing = [*MAILROOM, "cases", "list", "--json", "--config"]
         rows = {
             "mailroom --help": [*MAILROOM, "--help"],
-            "cases list --json (empty store)": [*MAILROOM, "cases", "list", "--json", "--config", str(empty)],
-            f"cases list --json ({args.cases} cases)": [
-                *MAILROOM, "cases", "list", "--json", "--config", str(full)
-            ],  # fmt: skip
+            "cases list --json (empty store)": [*listing, str(empty)],
+            f"cases list --json ({args.cases} cases)": [*listing, str(full)],
             "calendar add-working-days": [*MAILROOM, "calendar", "add-working-days", "2026-12-23", "5"],
         }
         results = {name: paired(command, root, env, args.runs) for name, command in rows.items()}
