@@ -10,8 +10,9 @@ Order matters:
 - automatic mail (our own, RFC 3834, bounces, out-of-office, lists) before
   threading, so a bounce quoting our Message-ID is never filed as a reply;
 - threading before MP detection, so an MP's follow-up joins their case;
-- a case reference quoted by someone who is not a party goes to triage:
-  attaching a stranger's mail to another resident's complaint is a data breach.
+- a case reference or a case's Message-ID quoted by someone who is not a
+  party goes to triage: attaching a stranger's mail to another resident's
+  complaint is a data breach.
 """
 
 from __future__ import annotations
@@ -141,10 +142,21 @@ def _thread_by_message_id(facts: MailFacts, cases: CaseLookup) -> Decision | Non
     complaint_id = cases.complaint_for_message_ids(ids)
     if complaint_id is None:
         return None
+    # Message-IDs are no secret (they travel in every reply and forward), so
+    # naming one proves nothing about the sender: the same party check as a
+    # quoted case reference.
+    if not mail.sender.email or not cases.is_party(complaint_id, mail.sender.email):
+        who = mail.sender.email or "an unknown sender"
+        return Decision(
+            Outcome.TRIAGE,
+            "thread_by_message_id",
+            f"In-Reply-To/References name a message of {complaint_id}, "
+            f"but {who} is not a party to {complaint_id}",
+        )
     return Decision(
         Outcome.REPLY,
         "thread_by_message_id",
-        f"In-Reply-To/References name a message of {complaint_id}",
+        f"In-Reply-To/References name a message of {complaint_id} and {mail.sender.email} is a party",
         complaint_id=complaint_id,
     )
 
@@ -220,7 +232,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("out_of_office", "auto-reply headers or an out-of-office subject", _out_of_office),
     Rule("bulk_or_list", "Precedence bulk/list/junk, List-Id, List-Unsubscribe", _bulk_or_list),
-    Rule("thread_by_message_id", "In-Reply-To/References hold a Message-ID of a case", _thread_by_message_id),
+    Rule(
+        "thread_by_message_id",
+        "In-Reply-To/References hold a Message-ID of a case, from a party to that case",
+        _thread_by_message_id,
+    ),
     Rule(
         "subject_reference",
         "a case reference in the subject, from a party to that case",

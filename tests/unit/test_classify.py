@@ -398,6 +398,7 @@ def test_the_nearest_reference_wins_the_last_in_references() -> None:
 
 def test_in_reply_to_is_nearer_than_any_reference() -> None:
     cases = recorded()
+    cases.parties[OTHER_CASE].add(RESIDENT)  # a party to both: only nearness decides
     parsed = mail(subject="Re:", in_reply_to=(OTHER_ACK_ID,), references=("<root@x>", ACK_ID))
     decision = decide(parsed, cases)
     assert decision.complaint_id == OTHER_CASE
@@ -698,3 +699,37 @@ def test_classify_never_raises_and_always_explains_itself(
         assert decision.duplicate_of is None
     if decision.outcome is Outcome.MP_ENQUIRY:
         assert decision.flags in {("mp_enquiry",), ("councillor_enquiry",)}
+
+
+# -- Message-ID threading checks the sender like a subject reference -------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"in_reply_to": (ACK_ID,)}, {"references": ("<root@x>", ACK_ID)}],
+    ids=["in-reply-to", "references"],
+)
+def test_a_stranger_naming_a_residents_message_id_goes_to_triage_not_onto_the_case(
+    headers: dict[str, tuple[str, ...]],
+) -> None:
+    """GIVEN a mail from someone who is no party to CASE, whose In-Reply-To or
+    References name a message of CASE THEN it goes to triage naming the sender
+    and the case: Message-IDs travel in every forward, they prove nothing."""
+    decision = decide(mail(sender=STRANGER, subject="Re: your letter", **headers))  # type: ignore[arg-type]
+    assert (decision.outcome, decision.rule, decision.complaint_id) == (
+        Outcome.TRIAGE,
+        "thread_by_message_id",
+        None,
+    )
+    assert STRANGER in decision.reason and CASE in decision.reason
+
+
+def test_a_message_id_reply_without_a_sender_goes_to_triage() -> None:
+    decision = decide(mail(sender="", name="", in_reply_to=(ACK_ID,)))
+    assert (decision.outcome, decision.rule) == (Outcome.TRIAGE, "thread_by_message_id")
+    assert "an unknown sender" in decision.reason
+
+
+def test_a_party_of_another_case_naming_this_cases_message_id_goes_to_triage() -> None:
+    decision = decide(mail(sender="other@example.net", in_reply_to=(ACK_ID,)))
+    assert (decision.outcome, decision.complaint_id) == (Outcome.TRIAGE, None)
