@@ -20,6 +20,7 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from mailroom.config_sources import QuickSettings
     from mailroom.services import Services
@@ -122,27 +123,51 @@ def check_rule_pack(rule_pack: Path | None, clocks: dict[str, int]) -> None:
 
 @cache
 def out() -> Console:
-    from rich.console import Console
-
-    return Console()
+    return _data_console(stderr=False)
 
 
 @cache
 def err() -> Console:
+    return _data_console(stderr=True)
+
+
+def _data_console(stderr: bool) -> Console:
+    """A console that prints data, never markup (mailroom/terminal_text.py): no
+    markup, emoji codes or highlighting of what it is given, and every string shown
+    with its control characters visible."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    from mailroom.terminal_text import visible
+
+    class DataConsole(Console):
+        def print(self, *objects: Any, **options: Any) -> None:
+            super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **options)
+
+    return DataConsole(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+def add_row(table: Table, *values: object) -> None:
+    """A table row of data: each cell plain text (terminal_text.cell), never markup."""
+    from mailroom.terminal_text import cell
+
+    table.add_row(*(cell(value) for value in values))
 
 
 def print_json(value: Any) -> None:
     """Indented for a person at a terminal; compact for a pipe, where the C encoder
     (which ``indent`` turns off) writes 10,000 cases in a fiftieth of the time."""
+    from mailroom.terminal_text import json_safe
+
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(value, indent=2, ensure_ascii=False)
     else:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def error_line(message: str) -> None:
-    """One line on stderr, never wrapped: scripts and log collectors read it."""
-    sys.stderr.write("mailroom: " + " ".join(message.split()) + "\n")
+    """One line on stderr, never wrapped: scripts and log collectors read it. It may
+    quote a file name or a header: control characters are shown, not obeyed."""
+    from mailroom.terminal_text import visible
+
+    sys.stderr.write("mailroom: " + visible(" ".join(message.split())) + "\n")

@@ -7,36 +7,28 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mailroom.cli_common import ConfigOption, JsonOption, command_group, command_services, print_json
+from mailroom.cli_common import (
+    ConfigOption,
+    JsonOption,
+    add_row,
+    command_group,
+    command_services,
+    out,
+    print_json,
+)
 from mailroom.letters.types import FIELDS, LetterType, template_variables
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from mailroom.letters.check import CheckResult
 
 letters_app = command_group("Letters to complainants (docs/letters.md).")
 templates_app = command_group("The DOCX letter templates (docs/letters.md).")
 rules_app = command_group("The rule pack and the landlord's own policy.")
-
-
-@cache
-def _out() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
 
 
 def _letter_error(message: str) -> Exception:
@@ -54,12 +46,12 @@ def _print_check(check: CheckResult, *, passes: bool = False) -> None:
         if element.status == "pass" and not passes:
             continue
         where = f" ({element.paragraph})" if element.paragraph else ""
-        _out().print(escape(f"{element.status:<4}  {element.id}{where}: {element.reason}"))
+        out().print(f"{element.status:<4}  {element.id}{where}: {element.reason}")
     failures = check.failures()
     if failures:
-        _out().print(f"check FAILED: {len(failures)} required element(s) missing or wrong")
+        out().print(f"check FAILED: {len(failures)} required element(s) missing or wrong")
     else:
-        _out().print("check passed")
+        out().print("check passed")
 
 
 # -- letters ------------------------------------------------------------------------------
@@ -90,8 +82,8 @@ def letters_fields(letter_type: TypeArgument, as_json: JsonOption = False) -> No
         table.add_column(column)
     for spec in specs:
         kind = spec.type + (f" of {{{', '.join(spec.item_keys)}}}" if spec.item_keys else "")
-        table.add_row(spec.name, escape(kind), "yes" if spec.required else "", escape(spec.description))
-    _out().print(table)
+        add_row(table, spec.name, kind, "yes" if spec.required else "", spec.description)
+    out().print(table)
 
 
 def _parse_field(letter_type: LetterType, assignment: str) -> tuple[str, Any]:
@@ -158,7 +150,7 @@ def letters_draft(
     if as_json:
         print_json({"draft_id": result.draft_id, "path": str(result.path), "check": result.check.to_json()})
         return
-    _out().print(escape(f"letter {result.draft_id} drafted: {result.path}"))
+    out().print(f"letter {result.draft_id} drafted: {result.path}")
     _print_check(result.check)
 
 
@@ -220,7 +212,7 @@ def letters_replace(
             }
         )
         return
-    _out().print(escape(f"letter {result.draft_id} revision {result.revision}: {result.path}"))
+    out().print(f"letter {result.draft_id} revision {result.revision}: {result.path}")
     _print_check(result.check)
 
 
@@ -252,7 +244,7 @@ def letters_approve(
         how = f"emailed to {result.recipient} (outbox {result.outbox_id})"
     else:
         how = "for post: print the PDF and send it"
-    _out().print(escape(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}"))
+    out().print(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}")
 
 
 @letters_app.command("draft-pending")
@@ -266,7 +258,7 @@ def letters_draft_pending(
 
     with command_services(config) as services:
         drafted = draft_pending_acknowledgements(services, limit=limit)
-    _out().print(f"drafted {drafted} acknowledgement(s)")
+    out().print(f"drafted {drafted} acknowledgement(s)")
 
 
 @letters_app.command("list")
@@ -286,7 +278,8 @@ def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOp
         table.add_column(column)
     for row in rows:
         check = "passed" if row["passed"] else "fails: " + ", ".join(row["failing"])
-        table.add_row(
+        add_row(
+            table,
             str(row["draft_id"]),
             row["type"],
             row["status"],
@@ -294,7 +287,7 @@ def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOp
             check,
             row["issued_at"] or "",
         )
-    _out().print(table)
+    out().print(table)
 
 
 # -- templates ----------------------------------------------------------------------------
@@ -330,11 +323,11 @@ def templates_check(
         targets = [(spec.template, template_variables(kind)) for kind, spec in pack.letters.items()]
     problems = [problem for path, allowed in targets for problem in lint_template(path, allowed)]
     for problem in problems:
-        _out().print(escape(problem), soft_wrap=True)
+        out().print(problem, soft_wrap=True)
     if problems:
-        _out().print(f"{len(problems)} problem(s) in {len(targets)} template(s)")
+        out().print(f"{len(problems)} problem(s) in {len(targets)} template(s)")
         raise typer.Exit(1)
-    _out().print(f"{len(targets)} template(s) checked: no problems")
+    out().print(f"{len(targets)} template(s) checked: no problems")
 
 
 # -- rules --------------------------------------------------------------------------------
@@ -405,11 +398,11 @@ def rules_check(
         )
     else:
         for finding in findings:
-            _out().print(escape(finding.line()), soft_wrap=True)
+            out().print(finding.line(), soft_wrap=True)
         for warning in warnings:
-            _out().print(escape(f"warning: {warning}"), soft_wrap=True)
+            out().print(f"warning: {warning}", soft_wrap=True)
         reviews = len(findings) - conflicts
-        _out().print(f"{conflicts} conflict(s), {reviews} for review, against {limits.label}")
+        out().print(f"{conflicts} conflict(s), {reviews} for review, against {limits.label}")
     if conflicts:
         raise typer.Exit(1)
 
