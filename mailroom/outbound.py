@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.clock import LONDON, Clock
 from mailroom.config import SmtpSecurity, SmtpSettings
+from mailroom.redaction import redact
 from mailroom.store.repository import Repository, Store
 from mailroom.store.schema import Base
 
@@ -478,6 +479,7 @@ def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
 
 
 def _one_line(text: str, password: str) -> str:
-    if password:
-        text = text.replace(password, "***")
-    return " ".join(text.split())[:_ERROR_CHARS]
+    """Redacted before it is cut short: a cut could leave half a secret behind.
+    AUTH PLAIN and LOGIN send the password base64-encoded; a server echoing
+    the exchange echoes that form (``mailroom/redaction.py``)."""
+    return " ".join(redact(text, password).split())[:_ERROR_CHARS]

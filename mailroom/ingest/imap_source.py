@@ -33,6 +33,7 @@ from mailroom.config import ConfigError, ImapAuth, ImapSecurity, ImapSettings, M
 from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.oauth import command_token_provider
 from mailroom.ingest.source import Checkpoint, SourceError
+from mailroom.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -252,12 +253,9 @@ class ImapSource:
         self._folders_seen.clear()
 
     def _describe(self, exc: BaseException) -> str:
-        """One line, without the password or token (servers seldom echo them, but)."""
-        text = _describe(exc)
-        for secret in (self._token, self._password()):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        """One line, without the password or token in any form: XOAUTH2 sends the
+        token base64-encoded, and imaplib shows replies as escaped bytes reprs."""
+        return _describe(exc, self._token, self._password())
 
     def _password(self) -> str:
         try:
@@ -574,9 +572,10 @@ def _is_bye(response: tuple[Any, ...]) -> bool:
     return len(response) >= 1 and response[0] == b"BYE"
 
 
-def _describe(exc: BaseException) -> str:
-    """An exception as one short line (imaplib messages are often b'...' reprs)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def _describe(exc: BaseException, *secrets: str) -> str:
+    """An exception as one short line (imaplib messages are often b'...' reprs),
+    ``secrets`` masked before it is cut short (a cut could leave half of one)."""
+    text = " ".join(redact(str(exc), *secrets).split()) or type(exc).__name__
     match = _BYTES_REPR.match(text)
     if match:
         text = match.group(2)

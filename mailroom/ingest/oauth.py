@@ -13,8 +13,10 @@ import subprocess
 from collections.abc import Callable, Sequence
 
 from mailroom.ingest.source import SourceError
+from mailroom.redaction import redact, scrub_credentials
 
 _DETAIL_MAX = 200
+_SECRET_ARG_MIN = 12
 
 
 def command_token_provider(argv: Sequence[str], timeout: float = 30) -> Callable[[], str]:
@@ -27,12 +29,19 @@ def command_token_provider(argv: Sequence[str], timeout: float = 30) -> Callable
     if not command:
         raise ValueError("oauth2 token command is empty")
     program = os.path.basename(command[0])
+    # The arguments may hold a client secret (``--client-secret=...``), and a
+    # helper failing now may print the token it handed out last time. Short
+    # arguments (subcommands, "account") are no secret and masking them would
+    # garble the reason.
+    values = [arg.partition("=")[2] if arg.startswith("-") else arg for arg in command[1:]]
+    secrets = [value for value in values if len(value) >= _SECRET_ARG_MIN]
+    issued: list[str] = []
 
     def provide() -> str:
         result = _run(command, program, timeout)
         token = result.stdout.decode("utf-8", errors="replace").strip()
         if result.returncode != 0:
-            detail = _last_line(result.stderr, redact=token)
+            detail = _last_line(result.stderr, secrets=[token, *issued[-1:], *secrets])
             raise SourceError(
                 f"oauth2 token command {program} failed with exit status {result.returncode}"
                 + (f": {detail}" if detail else "")
@@ -42,6 +51,7 @@ def command_token_provider(argv: Sequence[str], timeout: float = 30) -> Callable
         if len(token.split()) != 1:
             # A second line or a space means a banner or prompt, not a bearer token.
             raise SourceError(f"oauth2 token command {program} printed more than a token")
+        issued[:] = [token]
         return token
 
     return provide
@@ -64,11 +74,12 @@ def _run(command: list[str], program: str, timeout: float) -> subprocess.Complet
         raise SourceError(f"oauth2 token command {program} could not be run: {reason}") from None
 
 
-def _last_line(stderr: bytes, *, redact: str) -> str:
+def _last_line(stderr: bytes, *, secrets: list[str]) -> str:
+    """The last line of the helper's stderr (usually the reason), with the
+    secrets we know and anything that looks like a credential masked: the
+    helper is not ours, and may print a refresh token or a client secret."""
     lines = [line.strip() for line in stderr.decode("utf-8", errors="replace").splitlines() if line.strip()]
     if not lines:
         return ""
-    line = lines[-1]
-    if redact:
-        line = line.replace(redact, "***")
-    return line[:_DETAIL_MAX]
+    line = scrub_credentials(redact(lines[-1], *secrets))
+    return " ".join(line.split())[:_DETAIL_MAX]

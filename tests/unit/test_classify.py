@@ -705,17 +705,18 @@ def test_classify_never_raises_and_always_explains_itself(
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [{"in_reply_to": (ACK_ID,)}, {"references": ("<root@x>", ACK_ID)}],
+    ("in_reply_to", "references"),
+    [((ACK_ID,), ()), ((), ("<root@x>", ACK_ID))],
     ids=["in-reply-to", "references"],
 )
 def test_a_stranger_naming_a_residents_message_id_goes_to_triage_not_onto_the_case(
-    headers: dict[str, tuple[str, ...]],
+    in_reply_to: tuple[str, ...], references: tuple[str, ...]
 ) -> None:
     """GIVEN a mail from someone who is no party to CASE, whose In-Reply-To or
     References name a message of CASE THEN it goes to triage naming the sender
     and the case: Message-IDs travel in every forward, they prove nothing."""
-    decision = decide(mail(sender=STRANGER, subject="Re: your letter", **headers))  # type: ignore[arg-type]
+    parsed = mail(sender=STRANGER, subject="Re: your letter", in_reply_to=in_reply_to, references=references)
+    decision = decide(parsed)
     assert (decision.outcome, decision.rule, decision.complaint_id) == (
         Outcome.TRIAGE,
         "thread_by_message_id",
