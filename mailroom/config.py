@@ -55,6 +55,29 @@ class StorageSettings(_Section):
     max_message_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
 
 
+class IngestSettings(_Section):
+    """Limits on the work one mail may cost (docs/ingestion.md, "Limits")."""
+
+    # Wall-clock and CPU seconds to parse and stage one mail in the helper
+    # process; over either, the helper is killed and the mail quarantined.
+    parse_seconds: float = Field(default=20.0, gt=0, le=3600)
+    parse_cpu_seconds: int = Field(default=20, ge=1, le=3600)
+    # Address space of the helper process (RLIMIT_AS), MiB.
+    parse_memory_mb: int = Field(default=2048, ge=256)
+    # MIME parts split out of one mail; the rest stay inside message.eml.
+    max_mime_parts: int = Field(default=1000, ge=1)
+    # Multipart nesting followed; deeper parts stay inside message.eml.
+    max_nesting_depth: int = Field(default=20, ge=1, le=200)
+    # Bytes of one header value that are decoded (the rest is dropped).
+    max_header_bytes: int = Field(default=1048576, ge=1024)
+    # RFC 2047 encoded-words decoded per header value (the rest stay as written).
+    max_encoded_words: int = Field(default=1000, ge=1)
+    # Content-Type / Content-Disposition parameters read per part.
+    max_content_type_params: int = Field(default=100, ge=1)
+    # Attachments filed per mail; the rest stay inside message.eml.
+    max_attachments: int = Field(default=500, ge=1)
+
+
 class DatabaseSettings(_Section):
     # Empty: SQLite at <storage.root>/mailroom.db. Kept out of repr: a
     # PostgreSQL URL may carry a password.
@@ -328,6 +351,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     storage: StorageSettings = StorageSettings()
+    ingest: IngestSettings = IngestSettings()
     database: DatabaseSettings = DatabaseSettings()
     ids: IdSettings = IdSettings()
     imap: ImapSettings = ImapSettings()

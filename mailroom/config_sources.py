@@ -29,6 +29,7 @@ SECRETS_DIR_ENV = "MAILROOM_SECRETS_DIR"
 # The settings' sections; a test keeps this equal to the fields of config.Settings.
 SECTIONS = (
     "storage",
+    "ingest",
     "database",
     "ids",
     "imap",

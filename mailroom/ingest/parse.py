@@ -16,25 +16,34 @@ Two parsers are used, each for what it does best:
   strings: ``policy.default`` builds header objects that raise on Outlook-style
   Message-IDs (cpython#94306), take 3 s for 10,000 recipients, and made parsing
   a 40,000-part mail 4-5 times slower.
+
+Every step is bounded (``ParseLimits``, set from ``[ingest]``): parsing stops
+at the first MIME part past the part or nesting limit (the rest stays inside
+the raw mail, and a defect says how many parts were not split out), header
+values and Content-Type parameters are cut before the stdlib's quadratic
+paths see them, HTML becomes text in one linear pass, and mail-parser only
+sees mails that are within every limit. The worker adds a time and memory
+budget around all of it (mailroom/stager.py).
 """
 
 from __future__ import annotations
 
 import binascii
+import email.message
 import email.utils
 import html
 import io
 import mimetypes
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
-from html.parser import HTMLParser
 from typing import Any
 
 import mailparser
@@ -102,8 +111,86 @@ for _type, _ext in (
     _MIME.add_type(_type, _ext)
 
 
+# Content-Type / Content-Disposition text handed to the stdlib's parameter
+# parser, whose cost grows with the square of the text (1.6 MB took 84 s).
+MAX_PARAM_CHARS = 16384
+# The stages a parse goes through, in order; the worker reports the one a mail
+# reached when it runs out of budget.
+STAGES = ("MIME tree", "headers", "body text", "attachments", "TNEF")
+# Prefix of the defect note saying how many MIME parts were left inside the raw mail.
+PARTS_NOT_SPLIT = "mime-parts-not-split-out: "
+ATTACHMENTS_NOT_FILED = "attachments-not-filed: "
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds on the work one mail may cost (the ``[ingest]`` settings)."""
+
+    max_mime_parts: int = 1000
+    max_nesting_depth: int = 20
+    max_header_bytes: int = 1048576
+    max_encoded_words: int = 1000
+    max_content_type_params: int = 100
+    max_attachments: int = 500
+
+
+DEFAULT_LIMITS = ParseLimits()
+_LIMITS: ContextVar[ParseLimits] = ContextVar("parse_limits", default=DEFAULT_LIMITS)
+_stage_hook: Callable[[str], None] | None = None
+
+
+def set_stage_hook(hook: Callable[[str], None] | None) -> None:
+    """Call ``hook(stage)`` as each parse enters a stage of ``STAGES`` (the
+    staging helper records it, to say where a runaway mail was stopped)."""
+    global _stage_hook
+    _stage_hook = hook
+
+
+def _stage(name: str) -> None:
+    if _stage_hook is not None:
+        _stage_hook(name)
+
+
 class ParseError(Exception):
     """Even the headers-only fallback could not read the mail."""
+
+
+class _LimitReached(Exception):
+    """Raised by the part factory to stop the stdlib parser at a limit."""
+
+
+class _BoundedMessage(Message):
+    """compat32 ``Message`` whose parameter reading is bounded.
+
+    The stdlib's ``_parseparam`` is quadratic in the header's length; the
+    feed parser calls it (``get_boundary``) on every multipart, and so do
+    ``get_filename`` and ``get_content_charset``. Only the first
+    ``max_content_type_params`` parameters and ``MAX_PARAM_CHARS`` characters
+    are read.
+    """
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        value = self.get(header, None)
+        if value is None:
+            return failobj
+        limits = _LIMITS.get()
+        pieces = str(value)[:MAX_PARAM_CHARS].split(";", limits.max_content_type_params + 1)
+        text = ";".join(pieces[: limits.max_content_type_params + 1])
+        params = []
+        for piece in email.message._parseparam(text):  # type: ignore[attr-defined]
+            name, sep, val = piece.partition("=")
+            params.append((name.strip(), val.strip() if sep else ""))
+        return email.utils.decode_params(params)
+
+
+@dataclass
+class _Caps:
+    """What the limits cut from one mail, for the defect notes and the manifest."""
+
+    parts_split: int = 0
+    stopped: str = ""  # which limit stopped the MIME parse, if any
+    parts_not_split: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,21 +207,32 @@ class _People:
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_mail(raw: bytes) -> ParsedMail:
+def parse_mail(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedMail:
     """Parse one mail. Never raises for any input, except ``MemoryError``.
 
     If the full parse hits an unexpected error, the headers alone are parsed and
     the error is recorded in ``defects``; ``ParseError`` is raised only if even
     that fails.
     """
+    token = _LIMITS.set(limits)
     try:
-        return _assemble(raw, _feed(raw), [])
+        return _parse(raw, limits)
+    finally:
+        _LIMITS.reset(token)
+
+
+def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
+    try:
+        _stage("MIME tree")
+        caps = _Caps()
+        tree = _feed(raw, limits, caps)
+        return _assemble(raw, tree, caps.notes, use_mailparser=_mailparser_safe(raw, tree, caps, limits))
     except MemoryError:
         raise
     except Exception as exc:  # any library bug on hostile input: degrade, don't crash the worker
         first = _describe(exc)
     try:
-        tree = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        tree = BytesParser(_class=_BoundedMessage, policy=policy.compat32).parsebytes(raw, headersonly=True)
         return _assemble(raw, tree, [f"headers-only: {first}"], use_mailparser=False)
     except MemoryError:
         raise
@@ -142,10 +240,30 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise ParseError(f"cannot parse mail: {_describe(exc)}") from exc
 
 
+def parts_not_split_out(mail: ParsedMail) -> int:
+    """How many MIME parts a limit left inside the raw mail (0 when none)."""
+    return _count_note(mail, PARTS_NOT_SPLIT)
+
+
+def attachments_not_filed(mail: ParsedMail) -> int:
+    """How many attachments over ``max_attachments`` were not split out as files."""
+    return _count_note(mail, ATTACHMENTS_NOT_FILED)
+
+
+def _count_note(mail: ParsedMail, prefix: str) -> int:
+    for defect in mail.defects:
+        if defect.startswith(prefix):
+            return int(defect[len(prefix) :].split(" ", 1)[0])
+    return 0
+
+
 def _assemble(raw: bytes, tree: Message, notes: list[str], *, use_mailparser: bool = True) -> ParsedMail:
+    _stage("headers")
     headers = _header_table(tree)
     people = _people(raw, headers, notes, use_mailparser)
+    _stage("body text")
     body = _body_text(tree, notes)
+    _stage("attachments")
     attachments = _attachments(tree, _linesep(raw), notes)
     return ParsedMail(
         message_id=_message_id(headers.get("message-id", [])),
@@ -174,13 +292,86 @@ def _describe(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- MIME tree
 
 
-def _feed(raw: bytes) -> Message:
-    # Feeding slices, instead of BytesParser.parsebytes, avoids decoding the whole
-    # mail to one str and copying it into a StringIO (4 bytes a character).
-    parser = BytesFeedParser(policy=policy.compat32)
-    for start in range(0, len(raw), _FEED_CHUNK):
-        parser.feed(raw[start : start + _FEED_CHUNK])
-    return parser.close()
+def _feed(raw: bytes, limits: ParseLimits, caps: _Caps) -> Message:
+    """The MIME tree, cut at the first part past ``max_mime_parts`` or
+    ``max_nesting_depth``: the parser is stopped there, so a mail of 300,000
+    parts costs what 1,000 do. What was cut stays inside the raw mail."""
+    created: list[Message] = []
+    armed = False
+
+    def factory(**kwargs: Any) -> Message:
+        if armed:
+            depth = len(getattr(parser, "_msgstack", ()))  # the feed parser's open multiparts
+            if len(created) >= limits.max_mime_parts:
+                raise _LimitReached(f"max_mime_parts {limits.max_mime_parts}")
+            if depth >= limits.max_nesting_depth:
+                raise _LimitReached(f"max_nesting_depth {limits.max_nesting_depth}")
+        part = _BoundedMessage(**kwargs)
+        if armed:
+            created.append(part)
+        return part
+
+    parser = BytesFeedParser(_factory=factory, policy=policy.compat32)
+    armed = True  # the parser calls the factory once to probe its signature
+    try:
+        # Feeding slices, instead of BytesParser.parsebytes, avoids decoding the whole
+        # mail to one str and copying it into a StringIO (4 bytes a character).
+        for start in range(0, len(raw), _FEED_CHUNK):
+            parser.feed(raw[start : start + _FEED_CHUNK])
+        tree = parser.close()
+    except _LimitReached as exc:
+        if not created:
+            raise
+        tree = created[0]
+        _finish_partial(tree)
+        caps.stopped = str(exc)
+        caps.parts_not_split = max(1, _count_parts(raw) - len(created))
+        caps.notes.append(f"{PARTS_NOT_SPLIT}{caps.parts_not_split} (stopped at {caps.stopped})")
+    caps.parts_split = len(created)
+    return tree
+
+
+def _finish_partial(tree: Message) -> None:
+    """Give the parts the stopped parser left open an empty payload."""
+    for part in _walk(tree):
+        if part.get_payload() is None:
+            part.set_payload("")
+
+
+_BOUNDARY_PARAM = re.compile(rb"""boundary\s*=\s*"?([^";\s]{1,70})""", re.IGNORECASE)
+_MAX_BOUNDARIES_COUNTED = 64
+
+
+def _count_parts(raw: bytes) -> int:
+    """About how many MIME parts the mail holds: 1 + the delimiter lines of its
+    declared boundaries (the first 64 of them, so the count stays linear)."""
+    boundaries: set[bytes] = set()
+    for match in _BOUNDARY_PARAM.finditer(raw):
+        boundaries.add(match.group(1))
+        if len(boundaries) >= _MAX_BOUNDARIES_COUNTED:
+            break
+    total = 1
+    for boundary in boundaries:
+        delimiter = b"\n--" + boundary
+        total += raw.count(delimiter) - raw.count(delimiter + b"--")
+    return total
+
+
+def _mailparser_safe(raw: bytes, tree: Message, caps: _Caps, limits: ParseLimits) -> bool:
+    """mail-parser re-parses the whole mail with the stdlib's unbounded paths
+    (``decode_header`` is quadratic in encoded-words, parameter parsing in
+    their length): give it only mails inside every limit."""
+    if caps.stopped or raw.count(b"=?") > limits.max_encoded_words:
+        caps.notes.append("mail-parser-skipped: over a parse limit")
+        return False
+    for part in _walk(tree):
+        for name, value in part.raw_items():
+            if len(value) > limits.max_header_bytes or (
+                name.lower() in _MIME_HEADERS and len(value) > MAX_PARAM_CHARS
+            ):
+                caps.notes.append("mail-parser-skipped: over a parse limit")
+                return False
+    return True
 
 
 def _walk(root: Message) -> Iterator[Message]:
@@ -216,8 +407,9 @@ def _linesep(raw: bytes) -> str:
 def _header_table(tree: Message) -> dict[str, list[str]]:
     """Lower-cased name -> raw values in order, read without header objects."""
     table: dict[str, list[str]] = {}
+    limit = _LIMITS.get().max_header_bytes
     for name, value in tree.raw_items():
-        table.setdefault(name.strip().lower(), []).append(_unsurrogate(str(value)))
+        table.setdefault(name.strip().lower(), []).append(_unsurrogate(str(value)[:limit]))
     return table
 
 
@@ -255,13 +447,19 @@ def decode_rfc2047(value: str) -> str:
 
     Whitespace between two encoded-words is dropped, as the RFC says. Adjacent
     words in one charset are joined before decoding, because encoders split
-    multibyte characters across words. An undecodable word stays as written.
+    multibyte characters across words. An undecodable word stays as written,
+    and so do words past ``max_encoded_words`` (linear in any case).
     """
     pieces: list[str] = []
     run: list[bytes] = []
     run_charset = ""
     pos = 0
+    words = 0
+    max_words = _LIMITS.get().max_encoded_words
     for match in _ENCODED_WORD.finditer(value):
+        words += 1
+        if words > max_words:
+            break
         data = _decode_word(match.group(2), match.group(3))
         if data is None:
             continue
@@ -432,11 +630,11 @@ def _meta(part: Message) -> Message:
     compat32 itself hands 8-bit header values back as ``Header`` objects whose
     text has replacement characters, which would garble non-ASCII filenames.
     """
-    view = Message()
+    view = _BoundedMessage()
     view.set_default_type(part.get_default_type())
     for name, value in part.raw_items():
         if name.strip().lower() in _MIME_HEADERS:
-            view[name.strip()] = _LINE_BREAK.sub("", _unsurrogate(str(value)))
+            view[name.strip()] = _LINE_BREAK.sub("", _unsurrogate(str(value)[:MAX_PARAM_CHARS]))
     return view
 
 
@@ -574,7 +772,6 @@ def _clean_body(text: str) -> str:
 
 # --------------------------------------------------------------------------- HTML to text
 
-_UNCLOSED_TAG = re.compile(r"<(?=[^<>]*(?:<|\Z))")
 # Blocks that end a paragraph (a blank line) or just a line.
 _PARAGRAPH_TAGS = frozenset(
     {"p", "ul", "ol", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
@@ -583,9 +780,12 @@ _LINE_TAGS = frozenset(
     {"div", "li", "tr", "dl", "dt", "dd", "address", "article", "section", "header", "footer"}
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "title"})
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)([^>]*)>")
+_SPACES = re.compile(r"\s+")
+_END_TAGS = {tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in _SKIPPED_TAGS}
 
 
-class _TextExtractor(HTMLParser):
+class _TextExtractor:
     """Collects the visible text of an HTML body, keeping paragraph and line breaks.
 
     Breaks are held back until the next visible text, so nested or adjacent
@@ -593,40 +793,25 @@ class _TextExtractor(HTMLParser):
     """
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self._pending = 0  # newlines owed before the next text
-        self._skipping: str | None = None
         self._pre = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":
-            self._skipping = None  # an unclosed <title> must not hide the whole body
-        elif self._skipping is None and tag in _SKIPPED_TAGS:
-            self._skipping = tag
-        elif tag in ("td", "th"):
+    def start(self, tag: str, self_closing: bool) -> None:
+        if tag in ("td", "th"):
             self.chunks.append(" ")
-        else:
-            self.handle_startendtag(tag, attrs)
-            self._pre += tag == "pre"
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        elif tag == "br":
             self._pending += 1
         else:
             self._block_break(tag)
+            self._pre += tag == "pre" and not self_closing
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._skipping:
-            self._skipping = None
-        else:
-            self._block_break(tag)
-            self._pre -= tag == "pre" and self._pre > 0
+    def end(self, tag: str) -> None:
+        self._block_break(tag)
+        self._pre -= tag == "pre" and self._pre > 0
 
-    def handle_data(self, data: str) -> None:
-        if self._skipping is not None:
-            return
-        text = data if self._pre else re.sub(r"\s+", " ", data)
+    def data(self, data: str) -> None:
+        text = data if self._pre else _SPACES.sub(" ", data)
         if not text.strip() and self._pending:
             return  # indentation between blocks
         if self.chunks and self._pending:
@@ -641,19 +826,73 @@ class _TextExtractor(HTMLParser):
             self._pending = max(self._pending, 1)
 
 
+class _Finder:
+    """``str.find`` that remembers a miss: once a needle is absent after some
+    position it is absent after every later one, so repeated searches for an
+    unclosed comment or tag never rescan the tail (what made HTMLParser
+    quadratic on "<![CDATA[>" or "<a<a<a...")."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._next: dict[str, int] = {}
+
+    def find(self, needle: str, start: int) -> int:
+        known = self._next.get(needle)
+        if known is not None and (known < 0 or known >= start):
+            return known
+        found = self._text.find(needle, start)
+        self._next[needle] = found
+        return found
+
+    def end_tag(self, tag: str, start: int) -> int:
+        """Where ``</tag`` (any case) next starts, or -1."""
+        key = "</" + tag
+        known = self._next.get(key)
+        if known is not None and (known < 0 or known >= start):
+            return known
+        match = _END_TAGS[tag].search(self._text, start)
+        self._next[key] = match.start() if match else -1
+        return self._next[key]
+
+
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML body: no script/style, entities decoded, breaks kept."""
-    # HTMLParser is quadratic on '<' that never closes ("<a<a<a...": 32 s for
-    # 200 KB); escaping such '<' first keeps it linear.
-    markup = _UNCLOSED_TAG.sub("&lt;", markup)
-    try:
-        extractor = _TextExtractor()
-        extractor.feed(markup)
-        extractor.close()
-        text = "".join(extractor.chunks)
-    except Exception:  # older HTMLParser versions raise on some malformed markup
-        text = html.unescape(re.sub(r"<[^<>]*>", " ", markup))
-    text = text.replace("\xa0", " ")
+    """Visible text of an HTML body: no script/style/title, comments or
+    declarations; entities decoded; breaks kept. One linear pass."""
+    extractor = _TextExtractor()
+    finder = _Finder(markup)
+    pos, size = 0, len(markup)
+    while pos < size:
+        lt = finder.find("<", pos)
+        if lt < 0:
+            extractor.data(html.unescape(markup[pos:]))
+            break
+        if lt > pos:
+            extractor.data(html.unescape(markup[pos:lt]))
+        if markup.startswith("<!--", lt):
+            end = finder.find("-->", lt + 4)
+            pos = size if end < 0 else end + 3
+            continue
+        if markup.startswith(("<!", "<?"), lt):  # doctype, CDATA, processing instruction
+            end = finder.find(">", lt + 2)
+            pos = size if end < 0 else end + 1
+            continue
+        gt = finder.find(">", lt + 1)
+        match = _TAG.match(markup, lt, gt + 1) if gt >= 0 else None
+        if match is None:  # a '<' that opens no tag is text
+            extractor.data("<")
+            pos = lt + 1
+            continue
+        pos = match.end()
+        tag = match.group(2).lower()
+        if match.group(1):
+            extractor.end(tag)
+        elif tag in _SKIPPED_TAGS:
+            end = finder.end_tag(tag, pos)
+            if end >= 0:  # unclosed: show the rest rather than lose the whole body
+                pos = max(pos, (finder.find(">", end) + 1) or size)
+        else:
+            extractor.start(tag, match.group(3).endswith("/"))
+    text = "".join(extractor.chunks).replace("\xa0", " ")
     lines = (line.strip(" ") for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -662,14 +901,28 @@ def html_to_text(markup: str) -> str:
 
 
 def _attachments(tree: Message, linesep: str, notes: list[str]) -> tuple[ParsedAttachment, ...]:
+    """Every attachment, up to ``max_attachments`` (TNEF contents included);
+    the rest stay inside the raw mail and a defect note counts them."""
+    limit = _LIMITS.get().max_attachments
     found: list[ParsedAttachment] = []
+    skipped = 0
     for part in _walk(tree):
         view = _meta(part)
-        if _is_attachment(part, view):
-            found.append(_attachment(part, view, len(found) + 1, linesep, notes))
+        if not _is_attachment(part, view):
+            continue
+        if len(found) >= limit:
+            skipped += 1
+            continue
+        found.append(_attachment(part, view, len(found) + 1, linesep, notes))
     for index, attachment in enumerate(list(found)):
         if _is_tnef(attachment):
-            found.extend(_tnef_parts(attachment, index, notes))
+            _stage("TNEF")
+            inner = _tnef_parts(attachment, index, notes)
+            room = max(0, limit - len(found))
+            skipped += max(0, len(inner) - room)
+            found.extend(inner[:room])
+    if skipped:
+        notes.append(f"{ATTACHMENTS_NOT_FILED}{skipped} (max_attachments {limit})")
     return tuple(found)
 
 

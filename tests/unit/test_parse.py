@@ -467,14 +467,17 @@ def test_mail_parser_failure_falls_back_to_the_stdlib(monkeypatch: pytest.Monkey
     assert "mail-parser-failed: RuntimeError: boom" in mail.defects
 
 
-def test_deep_nesting_degrades_to_headers_only() -> None:
+def test_deep_nesting_stops_at_the_depth_limit() -> None:
     parts = [b"From: a@b.example\r\nSubject: nested\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"]
     parts += [
         b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(5000)
     ]
+    started = time.perf_counter()
     mail = parse_mail(b"".join(parts))
+    assert time.perf_counter() - started < 2
     assert (mail.subject, mail.sender.email) == ("nested", "a@b.example")
-    assert any(d.startswith("headers-only: RecursionError") for d in mail.defects)
+    assert any("stopped at max_nesting_depth 20" in d for d in mail.defects)
+    assert parse.parts_not_split_out(mail) >= 4900
 
 
 def test_parse_error_only_when_even_headers_cannot_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -582,3 +585,79 @@ def test_fifty_megabyte_attachment_stays_well_under_400_mb(tmp_path: Path) -> No
 
 def _without_defects(mail: ParsedMail) -> ParsedMail:
     return ParsedMail(**{**mail.__dict__, "defects": ()})
+
+
+# --------------------------------------------------------------------------- limits (issue 9)
+
+
+def _many_parts(count: int) -> bytes:
+    head = b"From: a@b.example\r\nSubject: parts\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
+    part = b"--zz\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n"
+    return head + part * count + b"--zz--\r\n"
+
+
+def test_mime_parts_past_the_limit_stay_in_the_raw_mail_and_are_counted() -> None:
+    limits = parse.ParseLimits(max_mime_parts=50, max_attachments=500)
+    started = time.perf_counter()
+    mail = parse_mail(_many_parts(20_000), limits)
+    assert time.perf_counter() - started < 2
+    assert len(mail.attachments) == 49  # the root is one of the 50 parts
+    assert parse.parts_not_split_out(mail) == 20_000 - 49
+    assert mail.sender.email == "a@b.example"
+
+
+def test_attachments_past_their_limit_are_counted_not_filed() -> None:
+    mail = parse_mail(_many_parts(30), parse.ParseLimits(max_attachments=10))
+    assert len(mail.attachments) == 10
+    assert parse.attachments_not_filed(mail) == 20
+    assert parse.parts_not_split_out(mail) == 0
+
+
+def test_within_the_limits_nothing_is_counted() -> None:
+    mail = parse_mail(_many_parts(3))
+    assert (parse.parts_not_split_out(mail), parse.attachments_not_filed(mail)) == (0, 0)
+    assert len(mail.attachments) == 3
+
+
+def test_many_encoded_words_are_decoded_up_to_the_cap_in_linear_time() -> None:
+    subject = " ".join(["=?utf-8?q?a?="] * 150_000)
+    started = time.perf_counter()
+    mail = parse_mail(raw_mail([("From", "a@b.example"), ("Subject", subject)]))
+    assert time.perf_counter() - started < 3
+    assert mail.subject.startswith("a" * 100)
+    assert "mail-parser-skipped: over a parse limit" in mail.defects
+
+
+def test_huge_content_type_parameter_list_is_read_within_the_cap() -> None:
+    params = "; ".join(f"p{i}=v{i}" for i in range(200_000))
+    raw = raw_mail(
+        [
+            ("From", "a@b.example"),
+            ("Content-Type", f'multipart/mixed; {params}; boundary="qq"'),
+        ],
+        b"--qq\r\nContent-Type: text/plain\r\n\r\nhello\r\n--qq--\r\n",
+    )
+    started = time.perf_counter()
+    mail = parse_mail(raw)
+    assert time.perf_counter() - started < 3
+    assert mail.sender.email == "a@b.example"
+
+
+def test_html_cdata_flood_is_linear() -> None:
+    started = time.perf_counter()
+    assert html_to_text("<p>start</p>" + "<![CDATA[>" * 200_000 + "<p>end</p>") == "start\n\nend"
+    assert time.perf_counter() - started < 3
+
+
+def test_unclosed_title_does_not_hide_the_body() -> None:
+    assert html_to_text("<title>News<body><p>The damp is back.</p>").endswith("The damp is back.")
+
+
+def test_stage_hook_sees_each_stage_in_order() -> None:
+    seen: list[str] = []
+    parse.set_stage_hook(seen.append)
+    try:
+        parse_mail(complaint().as_bytes())
+    finally:
+        parse.set_stage_hook(None)
+    assert seen == ["MIME tree", "headers", "body text", "attachments"]
