@@ -455,11 +455,15 @@ def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
     connection and timeout errors. Not: 5xx, login, TLS and certificate errors,
     which need a person. Anything else is a bug and is re-raised."""
     name = type(exc).__name__
-    # Before OSError: ssl.SSLError is one, and a bad certificate is no passing fault.
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return False, _one_line(f"TLS certificate verification failed: {exc.verify_message}", password)
-    if isinstance(exc, ssl.SSLError):
-        return False, _one_line(f"TLS error: {exc}", password)
+    # Before OSError: ssl.SSLError is one, and a bad certificate is no passing
+    # fault. With implicit TLS the handshake happens while connecting, and
+    # aiosmtplib wraps its error in SMTPConnectError (a ConnectionError, which
+    # would be retried): look down the chain of causes too.
+    tls = _tls_failure(exc)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        return False, _one_line(f"TLS certificate verification failed: {tls.verify_message}", password)
+    if tls is not None:
+        return False, _one_line(f"TLS error: {tls}", password)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return False, _one_line(f"SMTP login refused: {exc.code} {exc.message}", password)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
@@ -476,6 +480,21 @@ def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
         # e.g. "STARTTLS extension not supported": never fall back to cleartext.
         return False, _one_line(f"{name}: {exc}", password)
     raise exc
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error that ``exc`` is or was caused by, if any. An EOF in the
+    handshake is a dropped connection (retried), not a TLS failure."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) and not isinstance(
+            current, ssl.SSLEOFError | ssl.SSLZeroReturnError
+        ):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _one_line(text: str, password: str) -> str:

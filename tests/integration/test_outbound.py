@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
+from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from mailroom.clock import FixedClock
@@ -22,7 +25,7 @@ from mailroom.outbound import SENDING_LEASE, SendReport, build_message, enqueue,
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
 from mailroom.store.schema import OutboxMessage
-from tests.support.smtp import Collector, ServerFactory
+from tests.support.smtp import Collector, ServerFactory, free_port
 
 SENDER = "complaints@landlord.example"
 RESIDENT = "resident@example.org"
@@ -226,6 +229,51 @@ def test_an_untrusted_certificate_is_refused_and_not_retried(
     (row,) = _rows(sqlite_store)
     assert row.status == "failed" and "certificate" in row.last_error
     assert password not in row.last_error
+    assert collector.messages == []
+
+
+@pytest.fixture
+def implicit_tls_server(ca: trustme.CA) -> Iterator[tuple[Collector, int]]:
+    """aiosmtpd speaking TLS from the first byte (port 465 style, smtp.security = "tls")."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    controller.start()
+    yield collector, controller.port
+    controller.stop()
+
+
+def test_implicit_tls_delivers_with_the_right_ca(
+    sqlite_store: Store, clock: FixedClock, implicit_tls_server: tuple[Collector, int], ca_file: Path
+) -> None:
+    _enqueue(sqlite_store, clock)
+    collector, port = implicit_tls_server
+    assert send_due(sqlite_store, _settings(port, ca_file, security="tls"), clock) == SendReport(sent=1)
+    assert len(collector.messages) == 1
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_certificate_failure_is_never_retried_in_either_tls_mode(
+    sqlite_store: Store,
+    clock: FixedClock,
+    smtp_server: ServerFactory,
+    implicit_tls_server: tuple[Collector, int],
+    security: str,
+) -> None:
+    """GIVEN a server whose certificate no trusted CA signed THEN the row fails at
+    its first attempt with one line naming the certificate, in both modes: with
+    implicit TLS the failure arrives wrapped in a connection error."""
+    _enqueue(sqlite_store, clock)
+    collector, port = smtp_server() if security == "starttls" else implicit_tls_server
+    settings = _settings(port, None, security=security, max_attempts=5)  # system CAs only
+    assert send_due(sqlite_store, settings, clock) == SendReport(failed=1)
+    (row,) = _rows(sqlite_store)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("TLS certificate verification failed: ")
+    assert "\n" not in row.last_error
+    clock.advance(timedelta(hours=7))
+    assert send_due(sqlite_store, settings, clock) == SendReport()  # nothing left to retry
     assert collector.messages == []
 
 
