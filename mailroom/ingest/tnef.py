@@ -7,10 +7,22 @@ a resident's photos can arrive as one opaque winmail.dat. The parser keeps the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import tnefparse.tnef
 from tnefparse import TNEF
 from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME
+
+from mailroom.ingest.tnef_mapi import decode_mapi
+
+# tnefparse's own decode_mapi trusts the counts a blob claims (hours and
+# gigabytes for a 36-byte winmail.dat); its TNEF class calls it by this name.
+# The bounded fork (tnef_mapi.py, LGPL like tnefparse) takes its place.
+tnefparse.tnef.decode_mapi = decode_mapi
+# What tnefparse still logs is per object of a blob the sender wrote (checksum,
+# version); a hostile blob would fill the worker's log with it.
+logging.getLogger("tnefparse").setLevel(logging.CRITICAL)
 
 _SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian
 _HEADER_LEN = 6  # signature + legacy key

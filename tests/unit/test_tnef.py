@@ -99,3 +99,33 @@ def test_attribute_flood_is_refused_before_tnefparse_goes_quadratic() -> None:
     blob = struct.pack("<IH", 0x223E9F78, 1) + record * 200_000
     with pytest.raises(TnefError, match="too many"):
         unpack_tnef(blob)
+
+
+# -- hostile blobs (issue 9): counts bounded by the bytes present, nothing logged per property --
+
+
+def _claims(mapi: bytes) -> bytes:
+    return b"\x78\x9f\x3e\x22\x00\x00" + attribute(0x01, 0x00069003, mapi)
+
+
+@pytest.mark.parametrize(
+    "mapi",
+    [
+        struct.pack("<I", 0xFFFFFFFF),  # 2^32 properties in 21 bytes: hours in tnefparse
+        struct.pack("<IHHI", 1, 0x1002, 0x3001, 0xFFFFFFFF),  # 2^32 short values: gigabytes
+    ],
+    ids=["property-count", "multi-value-count"],
+)
+def test_claimed_counts_cost_only_the_bytes_present(mapi: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    started = time.perf_counter()
+    with caplog.at_level("DEBUG"):
+        assert unpack_tnef(_claims(mapi)) == []
+    assert time.perf_counter() - started < 1
+    assert [r for r in caplog.records if r.name.startswith("tnefparse")] == []
+
+
+def test_real_properties_still_decode_after_the_fork() -> None:
+    blob = build_tnef([TnefFile("DAMPRE~1.DOC", b"doc", "Damp report.doc")], html_body=b"<p>hi</p>")
+    assert unpack_tnef(blob) == [("Damp report.doc", b"doc"), ("winmail-body.html", b"<p>hi</p>")]
