@@ -40,6 +40,7 @@ from sqlalchemy import and_, bindparam, case, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mailroom.bidi import strip_bidi
 from mailroom.clock import LONDON, Clock
 from mailroom.config import SmtpSecurity, SmtpSettings
 from mailroom.redaction import redact
@@ -210,7 +211,9 @@ def build_message(
     extra_headers: Mapping[str, str] | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> Message:
-    text = MIMEText(body_text, "plain", _UTF8_QP)  # type: ignore[arg-type]  # typeshed: str only; a Charset works
+    # No bidi controls: a name or subject from a mail could otherwise make the
+    # body display in another order than it says (mailroom/bidi.py).
+    text = MIMEText(strip_bidi(body_text), "plain", _UTF8_QP)  # type: ignore[arg-type]  # typeshed: str only; a Charset works
     message: Message = text
     if attachments:
         message = MIMEMultipart("mixed")
@@ -246,7 +249,7 @@ def build_message(
 
 def _header(value: str) -> Any:
     """Header text, RFC 2047-encoded when it is not ASCII; never a line break."""
-    value = " ".join(value.splitlines())
+    value = " ".join(strip_bidi(value).splitlines())
     return value if value.isascii() else email.header.Header(value, "utf-8")
 
 

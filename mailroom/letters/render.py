@@ -50,6 +50,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree  # type: ignore[import-untyped]
 
+from mailroom.bidi import BIDI_CONTROLS
+
 __all__ = [
     "LetterRenderer",
     "MultilineText",
@@ -67,15 +69,17 @@ class TemplateError(Exception):
 
 
 # XML 1.0 Char production; everything else (C0 controls except tab/LF/CR, U+FFFE,
-# U+FFFF and lone surrogates) is dropped.
-_ILLEGAL_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# U+FFFF and lone surrogates) is dropped. So are bidi controls (mailroom/bidi.py):
+# legal XML, but they would let a field make the letter read differently.
+_DROPPED = re.compile(f"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{BIDI_CONTROLS}]")
 
 
 def clean_text(s: str) -> str:
-    """``s`` with line endings normalised to ``\\n`` and XML-illegal characters removed."""
+    """``s`` with line endings normalised to ``\\n`` and XML-illegal characters and
+    bidi controls removed."""
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
-    return _ILLEGAL_XML.sub("", s)
+    return _DROPPED.sub("", s)
 
 
 class MultilineText(str, Listing):  # type: ignore[misc]

@@ -330,3 +330,24 @@ def test_a_message_with_non_ascii_text_and_an_attachment_reads_back_intact() -> 
     assert attachment.get_filename() == "lettre é.pdf"
     assert attachment.get_content() == b"%PDF-1.7 \x00\xff"
     assert parsed["Auto-Submitted"] == "auto-generated"
+
+
+def test_bidi_controls_never_reach_an_outgoing_body_or_subject() -> None:
+    """A subject or name taken from a mail, holding U+202E, would make the body
+    display reversed: the built message carries none of the controls."""
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    message = build_message(
+        sender=SENDER,
+        recipients=[RESIDENT],
+        subject=f"Re: \u202eboiler{bidi}",
+        body_text=f"Dear Mx \u202eKO{bidi}\nYour complaint about \u2066damp\u2069.\n",
+        now=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+    )
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    body = parsed.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Dear Mx KO" in text and "about damp." in text
+    assert parsed["Subject"] == "Re: boiler"
+    assert not any(ch in text + parsed["Subject"] for ch in bidi)

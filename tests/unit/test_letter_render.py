@@ -141,6 +141,33 @@ def test_clean_text_removes_xml_illegal_characters() -> None:
     assert clean_text("emoji 😀 ok") == "emoji 😀 ok"
 
 
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_clean_text_strips_every_bidi_control() -> None:
+    assert clean_text(f"Ali{BIDI}ce") == "Alice"
+    # "Trojan Source": shown reversed, the stored text would read differently.
+    assert clean_text("Pay \u202e0001\u202c GBP") == "Pay 0001 GBP"
+    # Right-to-left text itself is kept; only the invisible controls go.
+    assert clean_text("\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd") == (
+        "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd"
+    )
+
+
+def test_bidi_controls_never_reach_a_rendered_letter(tmp_path: Path, renderer: LetterRenderer) -> None:
+    template = make_template(
+        tmp_path / "bidi.docx", ["Dear {{ name }},", "{{ points }}"], header="{{ name }}"
+    )
+    context = {"name": f"Evil\u202e{BIDI}Name", "points": "one\u2066two\u2069\nx\u200fy"}
+    data = renderer.render(template, context)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = "".join(
+            archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith(".xml")
+        )
+    assert not any(ch in xml for ch in BIDI)
+    assert "EvilName" in read_docx_text(data).text
+
+
 def test_clean_context_recurses_and_makes_listings() -> None:
     cleaned = clean_context({"a": ["x\x00", {"b": ("one\ntwo",)}], "n": 3})
     assert cleaned["a"][0] == "x"
