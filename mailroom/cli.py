@@ -25,6 +25,7 @@ from mailroom.cli_common import (
     ConfigOption,
     JsonOption,
     add_row,
+    case_id,
     command_group,
     command_reader,
     command_services,
@@ -290,24 +291,45 @@ def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOpti
     from mailroom.views import complaint_detail
 
     with command_services(config) as services, services.store.transaction() as repo:
-        complaint = repo.get_complaint(complaint_id.upper())
+        complaint = repo.get_complaint(case_id(complaint_id))
         if complaint is None:
             raise IntakeError(f"no complaint {complaint_id}")
         view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
     if as_json:
         print_json(view)
         return
-    out().print(
-        f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']}), "
-        f"received {view['received_at']}"
+    _print_case(view)
+
+
+def _print_case(view: dict[str, Any]) -> None:
+    """What an officer needs at a glance: who, what, who handles it, the Code clocks,
+    then the documents and the audit trail."""
+    from rich.table import Table
+
+    say = out().print
+    say(f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']})")
+    say(f"received {view['received_at']}")
+    say(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
+    contact = view["contact"]
+    say(
+        f"officer: {view['officer'] or 'team (unassigned)'}; letters by {contact['prefers']}"
+        + (f" to {contact['postal_address']}" if contact["postal_address"] else "")
     )
-    out().print(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
+    for party in view["parties"]:
+        say(f"  party: {party['role']:14} {party['name']} <{party['email']}>")
+    if view["deadlines"]:
+        table = Table(title="Code clocks", title_justify="left")
+        for column in ("clock", "para", "due", "state", "what"):
+            table.add_column(column, overflow="fold")
+        for d in view["deadlines"]:
+            add_row(table, d["clock"], d["paragraph"], d["due"], d["state"], d["what"] or "")
+        say(table)
+    else:
+        say("no Code clocks running")
     for document in view["documents"]:
-        out().print(
-            f"  {document['kind']:14} {document['path']}  sha256={document['sha256'][:16]}…", markup=False
-        )
+        say(f"  {document['kind']:14} {document['path']}  sha256={document['sha256'][:16]}…")
     for event in view["events"]:
-        out().print(f"  {event['at'][:19]} {event['kind']}: {event['detail']}")
+        say(f"  {event['at'][:19]} {event['kind']}: {event['detail']}")
 
 
 @cases_app.command("new")
@@ -315,7 +337,7 @@ def cases_new(
     channel: Annotated[Channel, typer.Option(help="How the complaint was made.")],
     name: Annotated[str, typer.Option(help="Complainant's name.")],
     received: Annotated[
-        str, typer.Option("--received", help="When it was received, UK time: 2026-11-20T14:05.")
+        str, typer.Option("--received", help="When it was received, UK time: 2026-11-20T14:05, or now.")
     ],
     subject: Annotated[str, typer.Option(help="One line saying what it is about.")],
     description: Annotated[str, typer.Option(help="The complaint in the resident's words, as noted.")] = "",
@@ -355,7 +377,7 @@ def cases_new(
 def cases_record(
     complaint_id: str,
     event: Annotated[ClockEvent, typer.Argument(help="The step taken.")],
-    at: Annotated[str, typer.Option("--at", help="When, UK time: 2026-11-20T14:05.")],
+    at: Annotated[str, typer.Option("--at", help="When, UK time: 2026-11-20T14:05, or now.")],
     note: Annotated[str, typer.Option(help="Kept on the audit trail.")] = "",
     by: Annotated[str, typer.Option(help="Who is recording it.")] = "",
     until: Annotated[
@@ -377,11 +399,11 @@ def cases_record(
     when = _parse_uk_time(at, "--at")
     details = EventDetails(note, by, _parse_date(until, "--until") if until else None, good_reason, ref, what)
     with command_services(config) as services:
-        event_id = record_event(services, complaint_id.upper(), event, when, details=details)
+        event_id = record_event(services, case_id(complaint_id), event, when, details=details)
     if as_json:
-        print_json({"complaint_id": complaint_id.upper(), "event_id": event_id, "event": event.value})
+        print_json({"complaint_id": case_id(complaint_id), "event_id": event_id, "event": event.value})
         return
-    out().print(f"{complaint_id.upper()}: {event.value} at {when.isoformat()} (event {event_id})")
+    out().print(f"{case_id(complaint_id)}: {event.value} at {when.isoformat()} (event {event_id})")
 
 
 @cases_app.command("assign")
@@ -394,8 +416,8 @@ def cases_assign(
     from mailroom.staff import assign
 
     with command_services(config) as services:
-        assign(services, complaint_id.upper(), officer)
-    out().print(f"{complaint_id.upper()}: assigned to {officer.lower()}")
+        assign(services, case_id(complaint_id), officer)
+    out().print(f"{case_id(complaint_id)}: assigned to {officer.lower()}")
 
 
 def _parse_date(text: str, option: str) -> date:
@@ -406,8 +428,12 @@ def _parse_date(text: str, option: str) -> date:
 
 
 def _parse_uk_time(text: str, option: str = "--received") -> datetime:
-    """A UK wall-clock time (or one with an explicit offset) as an aware datetime.
-    In the autumn's repeated hour the first (BST) occurrence is taken."""
+    """A UK wall-clock time (or one with an explicit offset) as an aware datetime, or
+    ``now``. In the autumn's repeated hour the first (BST) occurrence is taken."""
+    if text.strip().lower() == "now":
+        from mailroom.clock import SystemClock
+
+        return SystemClock().now()
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -432,8 +458,8 @@ def cases_contact(
     from mailroom.other_channels import set_contact
 
     with command_services(config) as services:
-        set_contact(services, complaint_id.upper(), prefers, address, by)
-    out().print(f"{complaint_id.upper()}: contact details saved")
+        set_contact(services, case_id(complaint_id), prefers, address, by)
+    out().print(f"{case_id(complaint_id)}: contact details saved")
 
 
 # -- deadlines and calendar ---------------------------------------------------------------
@@ -660,7 +686,7 @@ def triage_resolve(
         raise TriageError("choose exactly one of --attach-to ID, --new, --not-a-complaint")
     with command_services(config) as services:
         complaint_id = resolve(
-            services, mail_id, chosen[0], attach_to.upper() if attach_to else None, note, add_party
+            services, mail_id, chosen[0], case_id(attach_to) if attach_to else None, note, add_party
         )
     out().print(f"mail {mail_id}: {chosen[0].value}" + (f" → {complaint_id}" if complaint_id else ""))
 

@@ -153,6 +153,17 @@ def add_row(table: Table, *values: object) -> None:
     table.add_row(*(cell(value) for value in values))
 
 
+def case_id(text: str) -> str:
+    """A complaint ID argument: the ID, or the printed reference with its check character."""
+    from mailroom.domain.ids import typed_complaint_id
+    from mailroom.errors import IntakeError
+
+    try:
+        return typed_complaint_id(text)
+    except ValueError as exc:
+        raise IntakeError(str(exc)) from None
+
+
 def print_json(value: Any) -> None:
     """Indented for a person at a terminal; compact for a pipe, where the C encoder
     (which ``indent`` turns off) writes 10,000 cases in a fiftieth of the time."""

@@ -16,6 +16,7 @@ from mailroom.cli_common import (
     ConfigOption,
     JsonOption,
     add_row,
+    case_id,
     command_group,
     command_services,
     out,
@@ -146,7 +147,7 @@ def letters_draft(
 
     fields = _gather_fields(letter_type, fields_file, field)
     with command_services(config) as services:
-        result = draft(services, complaint_id.upper(), letter_type, fields)
+        result = draft(services, case_id(complaint_id), letter_type, fields)
     if as_json:
         print_json({"draft_id": result.draft_id, "path": str(result.path), "check": result.check.to_json()})
         return
@@ -176,11 +177,11 @@ def letters_check(
     else:
         with command_services(config) as services:
             check = check_file(
-                services, settings, file, letter_type, complaint_id=case.upper(), fields=fields
+                services, settings, file, letter_type, complaint_id=case_id(case), fields=fields
             )
     if as_json:
         print_json(
-            {"file": str(file), "type": letter_type.value, "case": case.upper() if case else None}
+            {"file": str(file), "type": letter_type.value, "case": case_id(case) if case else None}
             | check.to_json()
         )
     else:
@@ -267,13 +268,13 @@ def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOp
     from mailroom.letters.drafts import list_letters
 
     with command_services(config) as services:
-        rows = list_letters(services, complaint_id.upper())
+        rows = list_letters(services, case_id(complaint_id))
     if as_json:
         print_json(rows)
         return
     from rich.table import Table
 
-    table = Table(title=f"Letters of {complaint_id.upper()}", title_justify="left")
+    table = Table(title=f"Letters of {case_id(complaint_id)}", title_justify="left")
     for column in ("id", "type", "status", "rev", "check", "issued"):
         table.add_column(column)
     for row in rows:

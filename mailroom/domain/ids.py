@@ -57,3 +57,23 @@ def find_references(subject: str, prefix: str) -> list[FoundReference]:
         if previous is None or (ok and not previous.check_ok):
             found[complaint_id] = FoundReference(complaint_id, match.group(0), ok)
     return list(found.values())
+
+
+_TYPED_ID = re.compile(r"([A-Z][A-Z0-9]{0,9}-\d{4}-\d{4,10})(?:-([0-9A-Z]))?")
+
+
+def typed_complaint_id(text: str) -> str:
+    """The complaint ID staff typed, as the ID itself or as the printed case reference
+    (``CMP-2026-000123-K``, any case). ValueError, naming the fix, when the check
+    character is wrong: a mistyped reference must never act on another complaint."""
+    cleaned = text.strip().upper()
+    match = _TYPED_ID.fullmatch(cleaned)
+    if match is None:
+        return cleaned  # not shaped like an ID: the lookup says there is no such complaint
+    complaint_id, check = match.group(1), match.group(2)
+    if check and check != check_character(complaint_id):
+        raise ValueError(
+            f"{text.strip()}: the check character is wrong for {complaint_id} "
+            f"(its reference is {case_reference(complaint_id)}); check the number"
+        )
+    return complaint_id

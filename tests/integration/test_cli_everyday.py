@@ -1,0 +1,73 @@
+"""Everyday fixes (issue 8, item 8) through the real command: printed references
+with their check character, ``--at now``, and a readable ``cases show``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailroom.domain.ids import case_reference
+
+
+def _mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+    env["MAILROOM_CACHE_DIR"] = str(config.parent / "cache")
+    command = [sys.executable, "-m", "mailroom", *args, "--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> tuple[Path, str]:
+    config = tmp_path / "mailroom.toml"
+    config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    logged = _mailroom(
+        config, "cases", "new", "--channel", "phone", "--name", "Ada Resident", "--received", "now",
+        "--subject", "Damp in the back bedroom", "--json",
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    return config, json.loads(logged.stdout)["id"]
+
+
+def test_commands_take_the_printed_reference(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    shown = _mailroom(config, "cases", "show", case_reference(complaint_id), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == complaint_id
+
+
+def test_a_reference_with_a_wrong_check_character_is_one_line_and_changes_nothing(
+    case: tuple[Path, str],
+) -> None:
+    config, complaint_id = case
+    reference = case_reference(complaint_id)
+    wrong = reference[:-1] + ("A" if reference[-1] != "A" else "B")
+    result = _mailroom(config, "cases", "record", wrong, "stage1_acknowledged", "--at", "now")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "check character is wrong" in line and reference in line
+    events = json.loads(_mailroom(config, "cases", "show", complaint_id, "--json").stdout)["events"]
+    assert "stage1_acknowledged" not in {event["kind"] for event in events}
+
+
+def test_at_now_records_the_step_at_the_present_moment(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    recorded = _mailroom(
+        config, "cases", "record", complaint_id, "stage1_acknowledged", "--at", "now", "--json"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    shown = json.loads(_mailroom(config, "cases", "show", complaint_id, "--json").stdout)
+    acknowledgement = next(d for d in shown["deadlines"] if d["clock"] == "stage1_acknowledgement")
+    assert acknowledgement["state"] == "met"
+
+
+def test_cases_show_prints_officer_parties_and_clocks(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    text = _mailroom(config, "cases", "show", complaint_id).stdout
+    assert "officer: team (unassigned)" in text
+    assert "Code clocks" in text and "stage1_acknowledgement" in text
+    assert "Ada Resident" in text
