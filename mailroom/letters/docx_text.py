@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+from mailroom.letters.zip_limits import ReadBudget, TooLarge
+
 __all__ = ["DocxReadError", "DocxText", "normalise_text", "read_docx_text"]
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -192,6 +194,7 @@ class _Package:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise DocxReadError(f"{self.label}: not a DOCX file ({' '.join(str(exc).split())})") from None
         self.members = set(self.archive.namelist())
+        self.budget = ReadBudget()  # shared by every part: many parts just under the cap add up
         package = self.rels("")
         main = next((t for kind, t in package.values() if kind.endswith("/officeDocument")), None)
         if main is None or main not in self.members:
@@ -211,7 +214,9 @@ class _Package:
 
     def xml(self, name: str) -> ElementTree.Element:
         try:
-            return ElementTree.fromstring(self.archive.read(name))
+            return ElementTree.fromstring(self.budget.read(self.archive, name))
+        except TooLarge as exc:
+            raise DocxReadError(f"{self.label}: too large: {exc}") from None
         except ElementTree.ParseError as exc:
             raise DocxReadError(f"{self.label}: not a DOCX file (malformed {name}: {exc})") from None
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:

@@ -51,6 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree  # type: ignore[import-untyped]
 
 from mailroom.bidi import BIDI_CONTROLS
+from mailroom.letters.zip_limits import ReadBudget, TooLarge
 
 __all__ = [
     "LetterRenderer",
@@ -168,9 +169,12 @@ def _relationships(members: Mapping[str, bytes], rels_name: str, base: str) -> l
 
 
 def _read_package(path: Path) -> dict[str, bytes]:
+    budget = ReadBudget()  # a template is read whole: the cap covers all its members
     try:
         with zipfile.ZipFile(path) as archive:
-            return {info.filename: archive.read(info) for info in archive.infolist()}
+            return {info.filename: budget.read(archive, info) for info in archive.infolist()}
+    except TooLarge as exc:
+        raise TemplateError(f"{path.name}: too large: {exc}") from None
     except FileNotFoundError:
         raise TemplateError(f"{path}: template file not found") from None
     except (zipfile.BadZipFile, OSError) as exc:
