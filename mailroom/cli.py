@@ -462,6 +462,57 @@ def cases_contact(
     out().print(f"{case_id(complaint_id)}: contact details saved")
 
 
+@cases_app.command("edit")
+def cases_edit(
+    complaint_id: str,
+    name: Annotated[str | None, typer.Option(help="The complainant's name, corrected.")] = None,
+    email: Annotated[str | None, typer.Option(help="Their email address ('' for none).")] = None,
+    address: Annotated[str | None, typer.Option(help="Their postal address.")] = None,
+    by: Annotated[str, typer.Option(help="Who is correcting it.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Correct who complained: name, email, postal address (kept on the audit trail)."""
+    from mailroom.parties import ComplainantEdit, edit_complainant
+
+    with command_services(config) as services:
+        changed = edit_complainant(services, case_id(complaint_id), ComplainantEdit(name, email, address), by)
+    out().print(
+        f"{case_id(complaint_id)}: " + (f"changed {', '.join(changed)}" if changed else "nothing to change")
+    )
+
+
+@cases_app.command("party-add")
+def cases_party_add(
+    complaint_id: str,
+    email: Annotated[str, typer.Argument(help="Their address: mail from it may be threaded onto the case.")],
+    role: Annotated[str, typer.Option(help="representative, mp, councillor or other.")],
+    name: Annotated[str, typer.Option(help="Their name.")] = "",
+    by: Annotated[str, typer.Option(help="Who is adding them.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Add a party to a case (a representative, an MP or councillor acting for the resident)."""
+    from mailroom.parties import add_party
+
+    with command_services(config) as services:
+        add_party(services, case_id(complaint_id), email, name, role, by)
+    out().print(f"{case_id(complaint_id)}: {email.strip().lower()} added as {role}")
+
+
+@cases_app.command("party-remove")
+def cases_party_remove(
+    complaint_id: str,
+    email: Annotated[str, typer.Argument(help="The party's address.")],
+    by: Annotated[str, typer.Option(help="Who is removing them.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Remove a party from a case: their mail quoting its reference goes to triage again."""
+    from mailroom.parties import remove_party
+
+    with command_services(config) as services:
+        remove_party(services, case_id(complaint_id), email, by)
+    out().print(f"{case_id(complaint_id)}: {email.strip().lower()} removed")
+
+
 # -- deadlines and calendar ---------------------------------------------------------------
 
 

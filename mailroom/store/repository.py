@@ -337,6 +337,16 @@ class Repository:
     def parties(self, complaint_id: str) -> list[CaseParty]:
         return list(self.session.scalars(select(CaseParty).where(CaseParty.complaint_id == complaint_id)))
 
+    def remove_party(self, complaint_id: str, email: str) -> bool:
+        """Remove a party; False when there was none by that address."""
+        found = self.session.scalar(
+            select(CaseParty).where(CaseParty.complaint_id == complaint_id, CaseParty.email == email.lower())
+        )
+        if found is None:
+            return False
+        self.session.delete(found)
+        return True
+
     # -- mails, documents, events --------------------------------------------------
 
     def add_mail(self, mail: Mail) -> int:

@@ -1,0 +1,97 @@
+"""Correcting who complained and who else may write about a case (issue 8, item 6),
+through the real command, with the audit trail kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
+    env["MAILROOM_CACHE_DIR"] = str(config.parent / "cache")
+    command = [sys.executable, "-m", "mailroom", *args, "--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> tuple[Path, str]:
+    config = tmp_path / "mailroom.toml"
+    config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    logged = _mailroom(
+        config, "cases", "new", "--channel", "letter", "--name", "Jon Smyth", "--email", "jon@example.org",
+        "--received", "2026-11-20T10:00", "--subject", "Repairs not done", "--json",
+    )  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    return config, json.loads(logged.stdout)["id"]
+
+
+def _show(config: Path, complaint_id: str) -> dict[str, Any]:
+    shown = _mailroom(config, "cases", "show", complaint_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    view: dict[str, Any] = json.loads(shown.stdout)
+    return view
+
+
+def test_edit_corrects_the_complainant_and_keeps_both_values_on_the_trail(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    edited = _mailroom(
+        config, "cases", "edit", complaint_id, "--name", "Jon Smith", "--email", "Jon.Smith@Example.org",
+        "--by", "inbox team",
+    )  # fmt: skip
+    assert edited.returncode == 0, edited.stderr
+    view = _show(config, complaint_id)
+    assert view["complainant"] == {"name": "Jon Smith", "email": "jon.smith@example.org"}
+    assert {(p["email"], p["role"]) for p in view["parties"]} == {("jon.smith@example.org", "complainant")}
+    (event,) = [e for e in view["events"] if e["kind"] == "complainant_edited"]
+    assert (
+        "Jon Smyth" in event["detail"] and "Jon Smith" in event["detail"] and "inbox team" in event["detail"]
+    )
+    assert event["data"]["before"]["email"] == "jon@example.org"
+    again = _mailroom(config, "cases", "edit", complaint_id, "--name", "Jon  Smith")
+    assert "nothing to change" in again.stdout  # and no second event
+    assert len([e for e in _show(config, complaint_id)["events"] if e["kind"] == "complainant_edited"]) == 1
+
+
+def test_parties_are_added_and_removed_with_a_role(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    added = _mailroom(
+        config, "cases", "party-add", complaint_id, "advocate@advice.example", "--role", "representative",
+        "--name", "Ann Advocate",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    parties = {(p["email"], p["role"]) for p in _show(config, complaint_id)["parties"]}
+    assert ("advocate@advice.example", "representative") in parties
+    assert _mailroom(config, "cases", "party-remove", complaint_id, "advocate@advice.example").returncode == 0
+    view = _show(config, complaint_id)
+    assert "advocate@advice.example" not in {p["email"] for p in view["parties"]}
+    assert {"party_added", "party_removed"} <= {e["kind"] for e in view["events"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("party-add", "{id}", "x@example.org", "--role", "landlord"), "is not one of"),
+        (("party-add", "{id}", "not an address", "--role", "other"), "not an email address"),
+        (("party-add", "{id}", "jon@example.org", "--role", "other"), "is the complainant"),
+        (("party-remove", "{id}", "jon@example.org"), "is the complainant"),
+        (("party-remove", "{id}", "nobody@example.org"), "is not a party"),
+        (("edit", "{id}", "--name", "  "), "cannot be empty"),
+    ],
+)
+def test_bad_changes_are_one_line_and_change_nothing(
+    case: tuple[Path, str], args: tuple[str, ...], says: str
+) -> None:
+    config, complaint_id = case
+    before = _show(config, complaint_id)
+    result = _mailroom(config, "cases", *(arg.format(id=complaint_id) for arg in args))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert says in line
+    assert _show(config, complaint_id) == before
