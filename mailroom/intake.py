@@ -1,9 +1,10 @@
 """Take one fetched mail into the records, in three steps:
 
-``stage_mail``    parse and write the files under storage staging. Touches no
-                  database, so the worker may run it in a helper process for
-                  the next batch while it commits this one. A mail that cannot
-                  be parsed, or is too big, is staged for quarantine instead.
+``stage_mail``    (mailroom/staging.py) parse and write the files under
+                  storage staging. Touches no database: the worker runs it in
+                  a helper process under a time and memory budget. A mail that
+                  cannot be parsed, is too big or runs out of budget is staged
+                  for quarantine instead.
 ``decide``        classify against what is recorded (reads the database).
 ``record_mail``   the database writes: complaint (with its ID), mail row,
                   ledger entry; events and document rows are collected in
@@ -16,39 +17,28 @@ them after the commit.
 from __future__ import annotations
 
 import logging
-import traceback
-import uuid
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from mailroom.clock import LONDON
 from mailroom.deadline_store import refresh_case, start_new_cases
 from mailroom.domain.classify import MailFacts, classify
 from mailroom.domain.models import Decision, FetchedMail, Outcome, ParsedMail
-from mailroom.filing import FiledFile, Storage, folder_name, sha256_hex
-from mailroom.ingest.parse import parse_mail
+from mailroom.filing import FiledFile, folder_name
 from mailroom.services import Services
+from mailroom.staging import StagedMail, describe_error
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Document
 
 CASE_OUTCOMES = (Outcome.COMPLAINT, Outcome.MP_ENQUIRY)
+# A case opens only on times inside [now - 2 years, now + 1 day]. The sender
+# writes Date:, and a case opened on a 2097 or 1970 time would have no Code
+# clocks (and a CMP-2097 ID): a person looks at such a mail first.
+PLAUSIBLE_PAST = timedelta(days=730)
+PLAUSIBLE_FUTURE = timedelta(days=1)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class StagedMail:
-    """A mail parsed and written under staging, not yet classified.
-
-    ``parsed`` carries no attachment payloads (they are on disk by now), so
-    handing it between processes costs little; None when ``error`` is set."""
-
-    sha256: str
-    parsed: ParsedMail | None
-    token: str  # names the staged folder, and the final one
-    files: list[FiledFile]
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,33 +83,6 @@ def record_resighting(services: Services, repo: Repository, fetched: FetchedMail
     return True
 
 
-def stage_mail(storage: Storage, fetched: FetchedMail, max_bytes: int) -> StagedMail:
-    """Parse and stage one mail; never raises for a bad mail (quarantines it)."""
-    sha256 = sha256_hex(fetched.raw)
-    if len(fetched.raw) > max_bytes:
-        return stage_quarantine(
-            storage, fetched, sha256, f"over the size limit: {len(fetched.raw)} > {max_bytes} bytes"
-        )
-    try:
-        parsed = parse_mail(fetched.raw)
-        token = uuid.uuid4().hex[:16]
-        name = folder_name(fetched.received_at, token)
-        files = storage.stage_mail(token, name, fetched.raw, parsed.attachments, _manifest_meta(fetched))
-    except Exception as exc:  # any failure: keep the bytes and the reason
-        log.warning("quarantining %s: %s", fetched.key, exc)
-        return stage_quarantine(storage, fetched, sha256, describe_error(exc))
-    without_payloads = tuple(replace(a, payload=b"") for a in parsed.attachments)
-    return StagedMail(sha256, replace(parsed, attachments=without_payloads), token, files)
-
-
-def stage_quarantine(storage: Storage, fetched: FetchedMail, sha256: str, error: str) -> StagedMail:
-    """Keep the raw bytes and the reason; a person lists and retries these."""
-    token = uuid.uuid4().hex[:16]
-    name = folder_name(fetched.received_at, token)
-    files = storage.stage_mail(token, name, fetched.raw, (), _manifest_meta(fetched), error)
-    return StagedMail(sha256, None, token, files, error)
-
-
 def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: StagedMail) -> PreparedMail:
     """Classify a staged mail. A rule that fails quarantines the mail rather
     than abort the batch, which would fetch the same poison mail forever."""
@@ -128,6 +91,10 @@ def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: S
         return PreparedMail(fetched, staged, decision)
     try:
         decision = classify(MailFacts(staged.parsed, staged.sha256, services.policy), repo)
+        if decision.outcome in CASE_OUTCOMES:
+            problem = implausible_time(staged.parsed.date, fetched.received_at, services.clock.now())
+            if problem is not None:
+                decision = Decision(Outcome.TRIAGE, "implausible_date", f"{problem}; no case opened")
     except Exception as exc:
         log.warning("quarantining %s: classification failed: %s", fetched.key, exc)
         decision = Decision(
@@ -136,11 +103,16 @@ def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: S
     return PreparedMail(fetched, staged, decision)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line: the exception and where it was raised."""
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
-    return f"{type(exc).__name__}: {exc}{place}".replace("\n", " ")[:500]
+def implausible_time(date: datetime | None, received_at: datetime, now: datetime) -> str | None:
+    """Why the mail's Date: or receipt time cannot start a case's clocks, or None."""
+    for label, when in (("Date", date), ("receipt time", received_at)):
+        if when is None:
+            continue
+        if when < now - PLAUSIBLE_PAST:
+            return f"{label} {when.isoformat()} is more than 2 years before now"
+        if when > now + PLAUSIBLE_FUTURE:
+            return f"{label} {when.isoformat()} is in the future"
+    return None
 
 
 def record_mail(
@@ -285,11 +257,3 @@ def _event(
     at: datetime, kind: str, detail: str, complaint_id: str | None, mail_id: int | None
 ) -> dict[str, Any]:
     return {"at": at, "kind": kind, "detail": detail, "complaint_id": complaint_id, "mail_id": mail_id}
-
-
-def _manifest_meta(fetched: FetchedMail) -> dict[str, Any]:
-    # What became of the mail (outcome, case, later triage) is in the database's
-    # events: a folder's manifest says only where the bytes came from.
-    key = fetched.key
-    source = {"account": key.account, "folder": key.folder, "uidvalidity": key.uidvalidity, "uid": key.uid}
-    return {"source": source, "received_at": fetched.received_at.isoformat()}

@@ -1,10 +1,20 @@
-"""Parse and stage the next batch in a helper process while the worker commits this one.
+"""Parse and stage mail in a helper process, under a budget per mail.
 
-Parsing is pure CPU (mail-parser, the stdlib email package) and staging writes
-only under ``storage/.staging``, so neither needs the database. On a two-core
-machine, running them beside the database work of the previous batch nearly
-doubles throughput (see bench/). Small runs stage inline: starting a process
-costs more than it saves.
+The mailbox is open to the internet, and a few crafted bytes can make a parser
+loop for hours or take gigabytes. So no mail is parsed in the worker itself:
+a helper process parses and stages each mail with a wall-clock and a CPU
+budget (``[ingest] parse_seconds``, ``parse_cpu_seconds``) and an address-space
+limit (RLIMIT_AS, ``parse_memory_mb``). A mail that runs over is quarantined
+with its raw bytes, the reason ("parse exceeded 20 s") and the stage it
+reached; the helper is killed and a fresh one takes the next mail, so the rest
+of the batch goes on and the worker's other jobs still run.
+
+Staging only writes under ``storage/.staging`` and needs no database, so the
+helper also works one batch ahead while the worker commits the previous one
+(on two cores this nearly doubles throughput; see bench/).
+
+This module and ``mailroom.staging`` import no database code: the helper
+starts in about a quarter of a second.
 """
 
 from __future__ import annotations
@@ -14,91 +24,264 @@ import ctypes.util
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mailroom.domain.models import FetchedMail
-from mailroom.filing import Storage
-from mailroom.intake import StagedMail, stage_mail
+from mailroom.filing import Storage, sha256_hex
+from mailroom.ingest.parse import DEFAULT_LIMITS, STAGES, ParseLimits, set_stage_hook
+from mailroom.staging import StagedMail, stage_mail, stage_quarantine
+
+if TYPE_CHECKING:
+    from mailroom.config import IngestSettings
 
 log = logging.getLogger(__name__)
 
 StagedBatch = Callable[[], list[StagedMail]]  # call to wait for the batch's results
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_STOP_SECONDS = 5.0  # for a helper asked to stop to exit before it is killed
 
 
-def stage_batch(root: Path, max_bytes: int, batch: Sequence[FetchedMail]) -> list[StagedMail]:
+@dataclass(frozen=True)
+class Budget:
+    """What one mail may cost in the helper (the ``[ingest]`` settings)."""
+
+    seconds: float = 20.0
+    cpu_seconds: int = 20
+    memory_mb: int = 2048
+
+
+def budget_from(ingest: IngestSettings) -> Budget:
+    return Budget(ingest.parse_seconds, ingest.parse_cpu_seconds, ingest.parse_memory_mb)
+
+
+def limits_from(ingest: IngestSettings) -> ParseLimits:
+    return ParseLimits(
+        max_mime_parts=ingest.max_mime_parts,
+        max_nesting_depth=ingest.max_nesting_depth,
+        max_header_bytes=ingest.max_header_bytes,
+        max_encoded_words=ingest.max_encoded_words,
+        max_content_type_params=ingest.max_content_type_params,
+        max_attachments=ingest.max_attachments,
+    )
+
+
+class Overrun(Exception):
+    """A call ran out of budget or killed its helper."""
+
+    def __init__(self, reason: str, stage: str) -> None:
+        super().__init__(f"{reason} (stage reached: {stage})")
+        self.reason, self.stage = reason, stage
+
+
+def stage_batch(
+    root: Path, max_bytes: int, batch: Sequence[FetchedMail], limits: ParseLimits = DEFAULT_LIMITS
+) -> list[StagedMail]:
+    """Stage a batch here, in this process, without a budget (tests, tools)."""
     storage = Storage(root)
-    return [stage_mail(storage, fetched, max_bytes) for fetched in batch]
+    return [stage_mail(storage, fetched, max_bytes, limits) for fetched in batch]
 
 
-class InlineStager:
-    def __init__(self, root: Path, max_bytes: int) -> None:
-        self._root, self._max_bytes = root, max_bytes
-
-    def submit(self, batch: Sequence[FetchedMail]) -> StagedBatch:
-        staged = stage_batch(self._root, self._max_bytes, batch)
-        return lambda: staged
+# --------------------------------------------------------------------------- the helper process
 
 
-class ProcessStager(InlineStager):
-    """Stages in the pool; if the helper process dies (out of memory, killed),
-    stages inline from then on: slower, never wrong."""
+class Helper:
+    """One helper process running one call at a time under a ``Budget``.
 
-    def __init__(self, root: Path, max_bytes: int, pool: ProcessPoolExecutor) -> None:
-        super().__init__(root, max_bytes)
-        self._pool: ProcessPoolExecutor | None = pool
+    Started lazily and again after every overrun. Must be used from one thread:
+    the kernel kills the helper when the thread that started it ends."""
 
-    def submit(self, batch: Sequence[FetchedMail]) -> StagedBatch:
-        if self._pool is None:
-            return super().submit(batch)
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+        self._context = multiprocessing.get_context("spawn")  # the parent holds DB connections, threads
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._stage: Any = None  # shared int: 1 + index in STAGES of the stage reached
+
+    def start(self) -> None:
+        if self._process is not None:
+            return
+        parent, child = self._context.Pipe()
+        self._stage = self._context.RawValue("i", 0)
+        self._process = self._context.Process(
+            target=_serve,
+            args=(child, os.getpid(), self._budget.memory_mb * 2**20, self._stage),
+            name="mailroom-stager",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the helper; raises ``Overrun`` if it runs out
+        of budget or the helper dies, and re-raises what the function raised."""
+        self.start()
+        assert self._conn is not None
         try:
-            future: Future[list[StagedMail]] = self._pool.submit(
-                stage_batch, self._root, self._max_bytes, batch
-            )
-        except BrokenProcessPool:
-            return self._give_up(batch)
+            self._conn.send((function, args, self._budget.cpu_seconds))
+            finished = self._conn.poll(self._budget.seconds)
+            reply = self._conn.recv() if finished else None
+        except (EOFError, OSError):
+            raise self._overrun(self._died()) from None
+        if reply is None:
+            raise self._overrun(f"parse exceeded {self._budget.seconds:g} s")
+        kind, value = reply
+        if kind == "memory":
+            raise self._overrun(f"parse exceeded the memory limit of {self._budget.memory_mb} MiB")
+        if kind == "error":
+            raise value
+        return value
 
-        def result() -> list[StagedMail]:
-            try:
-                return future.result()
-            except BrokenProcessPool:
-                return self._give_up(batch)()
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        try:
+            assert self._conn is not None
+            self._conn.send(None)
+            self._process.join(_STOP_SECONDS)
+        except OSError:
+            pass
+        self._kill()
 
-        return result
+    def _died(self) -> str:
+        self._process.join(_STOP_SECONDS)
+        code = self._process.exitcode
+        if code == -signal.SIGXCPU:
+            return f"parse exceeded {self._budget.cpu_seconds} s of CPU"
+        return f"the parsing process died (exit code {code}; memory limit {self._budget.memory_mb} MiB)"
 
-    def _give_up(self, batch: Sequence[FetchedMail]) -> StagedBatch:
-        log.warning("staging process died; staging inline from now on")
-        self._pool = None
-        return super().submit(batch)
+    def _overrun(self, reason: str) -> Overrun:
+        index = self._stage.value if self._stage is not None else 0
+        stage = STAGES[index - 1] if 0 < index <= len(STAGES) else "reading the mail"
+        self._kill()
+        return Overrun(reason, stage)
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(_STOP_SECONDS)
+        if self._conn is not None:
+            self._conn.close()
+        self._process, self._conn = None, None
 
 
-@contextmanager
-def stager_for(root: Path, max_bytes: int, mails: int, batch_size: int) -> Iterator[InlineStager]:
-    """A process stager when there are at least three batches to overlap."""
-    if mails < 3 * batch_size:
-        yield InlineStager(root, max_bytes)
-        return
-    # spawn, not fork: the parent holds database connections and maybe threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        1, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        yield ProcessStager(root, max_bytes, pool)
+def _serve(conn: Connection, parent_pid: int, memory_bytes: int, stage: Any) -> None:
+    """The helper's main loop: run each call sent, reply with its result."""
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would dump core
+    _limit(resource.RLIMIT_AS, memory_bytes)
+    set_stage_hook(lambda name: setattr(stage, "value", STAGES.index(name) + 1))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        function, args, cpu_seconds = message
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        # RLIMIT_CPU counts the process's whole life: allow this call cpu_seconds more.
+        _limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + cpu_seconds + 1)
+        stage.value = 0
+        try:
+            reply: tuple[str, Any] = ("ok", function(*args))
+        except MemoryError:
+            reply = ("memory", None)
+        except Exception as exc:
+            reply = ("error", exc)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send(("memory", None))
+
+
+def _limit(which: int, soft: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
 
 
 def die_with_parent(parent_pid: int) -> None:
     """Runs first in the helper process. If the worker is killed (SIGKILL gives
-    it no chance to shut the pool down), the helper would wait forever on its
-    task queue: ask the kernel to kill it with its parent."""
+    it no chance to stop the helper), the helper would wait forever for work:
+    ask the kernel to kill it with its parent."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+
+
+# --------------------------------------------------------------------------- staging batches
+
+
+_storages: dict[Path, Storage] = {}
+
+
+def stage_in_helper(root: Path, fetched: FetchedMail, max_bytes: int, limits: ParseLimits) -> StagedMail:
+    """Runs in the helper: stage one mail (one ``Storage`` per root)."""
+    storage = _storages.get(root)
+    if storage is None:
+        storage = _storages[root] = Storage(root)
+    return stage_mail(storage, fetched, max_bytes, limits)
+
+
+class Stager:
+    """Stages batches one ahead of the worker, each mail in the helper under its budget.
+
+    A thread drives the helper, so the worker commits one batch while the next
+    is parsed, and the helper is started as soon as the stager is made."""
+
+    def __init__(self, root: Path, max_bytes: int, limits: ParseLimits, budget: Budget) -> None:
+        self._root, self._max_bytes, self._limits = root, max_bytes, limits
+        self._helper = Helper(budget)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mailroom-stager")
+        self._thread.submit(self._helper.start)
+
+    def submit(self, batch: Sequence[FetchedMail]) -> StagedBatch:
+        return self._thread.submit(self._stage_batch, list(batch)).result
+
+    def close(self) -> None:
+        try:
+            self._thread.submit(self._helper.stop).result()
+        finally:
+            self._thread.shutdown()
+
+    def _stage_batch(self, batch: list[FetchedMail]) -> list[StagedMail]:
+        return [self._stage_one(fetched) for fetched in batch]
+
+    def _stage_one(self, fetched: FetchedMail) -> StagedMail:
+        try:
+            staged: StagedMail = self._helper.call(
+                stage_in_helper, self._root, fetched, self._max_bytes, self._limits
+            )
+            return staged
+        except Overrun as over:
+            log.warning("quarantining %s: %s", fetched.key, over)
+            storage = Storage(self._root)
+            return stage_quarantine(
+                storage, fetched, sha256_hex(fetched.raw), str(over), {"stage_reached": over.stage}
+            )
+
+
+@contextmanager
+def stager_for(
+    root: Path, max_bytes: int, limits: ParseLimits = DEFAULT_LIMITS, budget: Budget | None = None
+) -> Iterator[Stager]:
+    stager = Stager(root, max_bytes, limits, budget or Budget())
+    try:
+        yield stager
+    finally:
+        stager.close()

@@ -15,9 +15,10 @@ For each source (IMAP mailbox, Maildir), under a per-mailbox lock:
                 ID, rewrite the case manifests, mark the mails filed;
    acknowledge  only now change the mailbox (move or flag), then ledger that.
 
-A mail that cannot be parsed or is over the size limit is quarantined with its
-raw bytes and the reason, so one bad mail never blocks the others and nothing
-is dropped. A database failure aborts the whole batch: nothing is
+A mail that cannot be parsed, is over the size limit or runs out of its parse
+budget (time, CPU, memory: mailroom/stager.py) is quarantined with its raw
+bytes and the reason, so one bad mail never blocks the others, the worker's
+other jobs still run, and nothing is dropped. A database failure aborts the whole batch: nothing is
 acknowledged, and the next run fetches the batch again. docs/ingestion.md says
 what a crash at each step leaves behind and how recovery finishes it.
 """
@@ -33,10 +34,11 @@ from dataclasses import dataclass, field
 from mailroom.deadline_store import refresh_cases, start_new_cases
 from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.source import MailSource
-from mailroom.intake import BatchRows, IngestedMail, StagedMail, decide, record_mail, record_resighting
+from mailroom.intake import BatchRows, IngestedMail, decide, record_mail, record_resighting
 from mailroom.publishing import publish_unfiled
 from mailroom.services import Services
-from mailroom.stager import StagedBatch, stager_for
+from mailroom.stager import StagedBatch, budget_from, limits_from, stager_for
+from mailroom.staging import StagedMail
 from mailroom.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,6 @@ log = logging.getLogger(__name__)
 # A staged folder nobody committed for this long belongs to a process that died;
 # younger ones may belong to a process still working (staff logging a call).
 ABANDONED_STAGING_SECONDS = 3600
-# Runs of at least three batches of this size stage in a helper process.
-BATCH_HINT = 50
 
 
 @dataclass
@@ -64,7 +64,6 @@ def run_once(
 ) -> RunReport:
     """One pass over every source. Safe to kill at any moment and run again."""
     report = RunReport()
-    max_bytes = services.settings.storage.max_message_bytes
     for source in sources:
         with services.lock(source.account):
             recover(services, source)
@@ -73,20 +72,39 @@ def run_once(
             # Progress lines (counts only, never mail content): MAILROOM_LOG_LEVEL=INFO
             # shows them, and the crash-safety test times its kills by them.
             log.info("ingest started: %d new mail(s)", len(keys))
-            with stager_for(services.storage.root, max_bytes, len(keys), BATCH_HINT) as stager:
-                previous: tuple[Sequence[FetchedMail], StagedBatch] | None = None
-                for batch in source.fetch(keys):
-                    log.info("fetched %d mail(s)", len(batch))
-                    staged = stager.submit(batch)  # parse + stage, beside the commit of the previous batch
-                    if previous is not None:
-                        commit_batch(services, source, *previous, outstanding, report, progress)
-                    previous = (batch, staged)
-                if previous is not None:
-                    commit_batch(services, source, *previous, outstanding, report, progress)
+            if keys:
+                ingest_new(services, source, keys, outstanding, report, progress)
             with services.store.transaction() as repo:
                 advance_checkpoints(repo, outstanding)  # also past mails that were all known
             log.info("ingest finished: %d mail(s) seen", report.seen)
     return report
+
+
+def ingest_new(
+    services: Services,
+    source: MailSource,
+    keys: Sequence[SourceKey],
+    outstanding: Outstanding,
+    report: RunReport,
+    progress: Progress | None,
+) -> None:
+    """Fetch, stage (in the helper, one batch ahead) and commit the new mails."""
+    settings = services.settings
+    max_bytes = settings.storage.max_message_bytes
+    if hasattr(source, "max_message_bytes"):
+        # Sources check the size before reading a mail, never after (RFC822.SIZE, file size).
+        source.max_message_bytes = max_bytes
+    limits, budget = limits_from(settings.ingest), budget_from(settings.ingest)
+    with stager_for(services.storage.root, max_bytes, limits, budget) as stager:
+        previous: tuple[Sequence[FetchedMail], StagedBatch] | None = None
+        for batch in source.fetch(keys):
+            log.info("fetched %d mail(s)", len(batch))
+            staged = stager.submit(batch)  # parse + stage, beside the commit of the previous batch
+            if previous is not None:
+                commit_batch(services, source, *previous, outstanding, report, progress)
+            previous = (batch, staged)
+        if previous is not None:
+            commit_batch(services, source, *previous, outstanding, report, progress)
 
 
 def commit_batch(

@@ -116,7 +116,7 @@ for _type, _ext in (
 MAX_PARAM_CHARS = 16384
 # The stages a parse goes through, in order; the worker reports the one a mail
 # reached when it runs out of budget.
-STAGES = ("MIME tree", "headers", "body text", "attachments", "TNEF")
+STAGES = ("MIME tree", "headers", "body text", "attachments", "TNEF", "write files")
 # Prefix of the defect note saying how many MIME parts were left inside the raw mail.
 PARTS_NOT_SPLIT = "mime-parts-not-split-out: "
 ATTACHMENTS_NOT_FILED = "attachments-not-filed: "
@@ -146,9 +146,12 @@ def set_stage_hook(hook: Callable[[str], None] | None) -> None:
     _stage_hook = hook
 
 
-def _stage(name: str) -> None:
+def report_stage(name: str) -> None:
     if _stage_hook is not None:
         _stage_hook(name)
+
+
+_stage = report_stage
 
 
 class ParseError(Exception):
