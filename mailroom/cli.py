@@ -55,6 +55,7 @@ quarantine_app = command_group("Mail that could not be ingested.")
 calendar_app = command_group("Working days (docs/working-days.md).")
 reminders_app = command_group("Reminders before Code deadlines lapse.")
 staff_app = command_group("Officers and managers reminders go to.")
+outbox_app = command_group("Outbound mail: letters, reminders, notices.")
 GROUPS = {
     "mail": mail_app,
     "cases": cases_app,
@@ -63,6 +64,7 @@ GROUPS = {
     "calendar": calendar_app,
     "reminders": reminders_app,
     "staff": staff_app,
+    "outbox": outbox_app,
     "letters": letters_app,
     "templates": templates_app,
     "rules": rules_app,
@@ -134,7 +136,9 @@ def _remind(services: Services) -> None:
     """After a `--once` pass: queue the reminders due, send the outbox. (Automatic
     acknowledgement drafts are the scheduler's `drafts` job, or `letters draft-pending`.)"""
     from mailroom import reminders
+    from mailroom.bounces import link_bounces
 
+    link_bounces(services)  # undelivered letters: marked, noted on the case, officer told
     if reminders.enabled(services):
         reminders.sweep(services)
     reminders.send_outbox(services)
@@ -169,6 +173,9 @@ def ingest(
     source = MaildirSource(paths)
     with command_services(config) as services:
         _print_report(_run_with_progress(services, [source]))
+        from mailroom.bounces import link_bounces
+
+        link_bounces(services)
     for path, reason in source.errors:  # unreadable files: nothing recorded, so say so
         error_line(f"not ingested: {path}: {reason}")
     if source.errors:
@@ -655,6 +662,49 @@ def reminders_send(config: ConfigOption = None) -> None:
         report = reminders.send_outbox(services)
     queued = f"{swept.steps} step(s): {swept.mails} mail(s), {swept.digests} digest(s)"
     out().print(f"queued {queued}; sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+
+
+# -- outbox -----------------------------------------------------------------------------------
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option(help="Only this status: pending, sending, sent, failed or bounced.")
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every outbound mail with its status: queued, sent, failed or bounced (and why)."""
+    from rich.table import Table
+
+    from mailroom.views import iso
+
+    with command_reader(config) as reader:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": row.id,
+                "created_at": iso(row.created_at),
+                "status": row.status,
+                "complaint_id": row.complaint_id,
+                "to": row.recipients,
+                "subject": row.subject,
+                "attempts": row.attempts,
+                "sent_at": iso(row.sent_at) if row.sent_at else None,
+                "error": row.last_error or None,
+            }
+            for row in reader.list_outbox(status)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="Outbox", title_justify="left")
+    for column in ("id", "queued", "status", "complaint", "to", "subject", "error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        cells = (row["id"], row["created_at"][:16], row["status"], row["complaint_id"] or "", row["to"])
+        add_row(table, *cells, row["subject"][:50], (row["error"] or "")[:70])
+    out().print(table)
 
 
 # -- staff ------------------------------------------------------------------------------------

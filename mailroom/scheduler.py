@@ -48,6 +48,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from sqlalchemy.exc import DBAPIError
 
 from mailroom import reminders
+from mailroom.bounces import link_bounces
 from mailroom.clock import LONDON, SystemClock
 from mailroom.config import Settings
 from mailroom.deadline_store import refresh_stale
@@ -289,6 +290,8 @@ class MailroomScheduler:
             self._last_pass_failed = False
             if report.seen:
                 self.say(f"ingested {report.seen}: {dict(report.outcomes)}")
+                if link_bounces(self.services).linked:
+                    self.wake("outbox")  # the officers' notices of undelivered mail
         finally:
             self._source_lock.release()
             self._pass_done.set()

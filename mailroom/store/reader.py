@@ -71,6 +71,18 @@ class StaffRow(NamedTuple):
     digest: bool
 
 
+class OutboxRow(NamedTuple):
+    id: int
+    created_at: datetime
+    status: str  # pending, sending, sent, failed, bounced
+    complaint_id: str | None
+    recipients: str
+    subject: str
+    attempts: int
+    sent_at: datetime | None
+    last_error: str
+
+
 class Reader:
     def __init__(self, connection: Any, placeholder: str) -> None:
         self._connection = connection
@@ -95,6 +107,20 @@ class Reader:
     def staff(self) -> list[StaffRow]:
         rows = self._rows("SELECT email, name, manager_email, digest FROM staff ORDER BY email")
         return [StaffRow(email, name, manager, bool(digest)) for email, name, manager, digest in rows]
+
+    def list_outbox(self, status: str | None = None) -> list[OutboxRow]:
+        where, params = "", []
+        if status is not None:
+            where, params = f" WHERE status = {self._placeholder}", [status]
+        rows = self._rows(
+            "SELECT id, created_at, status, complaint_id, recipients, subject, attempts, sent_at, last_error"
+            f" FROM outbox{where} ORDER BY id",
+            params,
+        )
+        return [
+            OutboxRow(r[0], _utc(r[1]), r[2], r[3], r[4], r[5], r[6], _utc(r[7]) if r[7] else None, r[8])
+            for r in rows
+        ]
 
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         cursor = self._connection.cursor()

@@ -607,6 +607,28 @@ class Repository:
         )
         return list(self.session.scalars(query))
 
+    def unchecked_automatic_mails(self, rules: Sequence[str], kinds: Sequence[str], limit: int) -> list[Mail]:
+        """Filed automatic mails by these ``rules`` with no event of ``kinds`` yet, oldest first."""
+        checked = select(Event.id).where(Event.mail_id == Mail.id, Event.kind.in_(list(kinds)))
+        query = (
+            select(Mail)
+            .where(Mail.rule.in_(list(rules)), Mail.filed.is_(True), ~checked.exists())
+            .order_by(Mail.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def outbox_by_message_ids(self, message_ids: Sequence[str]) -> OutboxMessage | None:
+        """The first of our outbound mails with one of these Message-IDs."""
+        if not message_ids:
+            return None
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.message_id.in_(list(message_ids)[:_CHUNK]))
+            .order_by(OutboxMessage.id)
+        )
+        return self.session.scalars(query).first()
+
     def outbox_entry(self, dedupe_key: str) -> tuple[int, str] | None:
         """(row id, Message-ID) of the outbox mail queued under ``dedupe_key``."""
         row = self.session.execute(
