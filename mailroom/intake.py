@@ -130,7 +130,7 @@ def record_mail(
             **(mail_fields(parsed) if parsed is not None else {}),
             "token": staged.token,
             "sha256": staged.sha256,
-            "size": len(fetched.raw),
+            "size": max(fetched.size, len(fetched.raw)),  # a mail over the limit is not read whole
             "received_at": fetched.received_at,
             "ingested_at": now,
             "outcome": decision.outcome.value,

@@ -1,7 +1,9 @@
 """List and retry quarantined mail (unparseable, over the size limit, or a step failed).
 
 Quarantined mail is kept until a person decides: retrying re-runs parse and
-classify on the stored raw bytes (after a fix, or a raised size limit).
+classify on the stored raw bytes (after a fix, or a raised limit). The parse
+runs in a helper process under the same budget as ingestion, so retrying a
+mail that ran out of budget cannot hang the command.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from mailroom.ingest.parse import parse_mail
 from mailroom.intake import CASE_OUTCOMES, document_rows, mail_fields, open_complaint_for, target_folder
 from mailroom.publishing import publish_unfiled
 from mailroom.services import Services
+from mailroom.stager import Helper, budget_from, limits_from
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Mail
 
@@ -43,6 +46,24 @@ def retry(services: Services, mail_ids: Sequence[int]) -> dict[int, str]:
     """Retry each quarantined mail; returns mail id -> new outcome (or the error)."""
     results: dict[int, str] = {}
     old_folders: list[str] = []
+    helper = Helper(budget_from(services.settings.ingest))
+    try:
+        _retry_all(services, helper, mail_ids, results, old_folders)
+    finally:
+        helper.stop()
+    publish_unfiled(services)
+    for folder in old_folders:
+        services.storage.remove_tree(folder)
+    return results
+
+
+def _retry_all(
+    services: Services,
+    helper: Helper,
+    mail_ids: Sequence[int],
+    results: dict[int, str],
+    old_folders: list[str],
+) -> None:
     with services.store.transaction() as repo:
         for mail_id in mail_ids:
             mail = repo.get_mail(mail_id)
@@ -52,24 +73,24 @@ def retry(services: Services, mail_ids: Sequence[int]) -> dict[int, str]:
             try:
                 with repo.savepoint():
                     old_folder = mail.storage_path
-                    results[mail_id] = _retry_one(services, repo, mail)
+                    results[mail_id] = _retry_one(services, helper, repo, mail)
                     old_folders.append(old_folder)
             except Exception as exc:  # still failing: stays quarantined, attempt counted
                 mail.attempts += 1
                 results[mail_id] = f"still quarantined: {type(exc).__name__}: {exc}"
-    publish_unfiled(services)
-    for folder in old_folders:
-        services.storage.remove_tree(folder)
-    return results
 
 
-def _retry_one(services: Services, repo: Repository, mail: Mail) -> str:
+def _retry_one(services: Services, helper: Helper, repo: Repository, mail: Mail) -> str:
     now = services.clock.now()
     raw = services.storage.read(f"{mail.storage_path}/{RAW_NAME}")
+    if len(raw) < mail.size:
+        raise ValueError(
+            f"only the first {len(raw)} of {mail.size} bytes were kept; ingest the mail again from its source"
+        )
     limit = services.settings.storage.max_message_bytes
     if len(raw) > limit:
         raise ValueError(f"still over the size limit: {len(raw)} > {limit} bytes")
-    parsed = parse_mail(raw)
+    parsed = helper.call(parse_mail, raw, limits_from(services.settings.ingest))
     lookup: CaseLookup = _ExcludingSelf(repo, mail.id)
     decision = classify(MailFacts(parsed, mail.sha256, services.policy), lookup)
     complaint_id = decision.complaint_id

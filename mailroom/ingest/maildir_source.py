@@ -15,6 +15,12 @@ re-scanning never re-ingests it:
 * ``.eml`` files (in a folder, searched recursively, or named one by one):
   ``folder`` is the file's own parent folder and ``uid`` its file name, so the
   same file gets the same key whether it was found through its folder or named.
+
+Symbolic links are never followed: a link in a mail folder could make any
+file the worker can read (``/etc/shadow``) into a filed "mail". Links are
+skipped with a logged reason, and files are opened with ``O_NOFOLLOW``. A
+file over ``max_message_bytes`` is not read whole: its first 64 KiB are
+handed on for quarantine, with its real size.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ import email.parser
 import email.policy
 import email.utils
 import logging
+import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailroom.domain.models import FetchedMail, SourceKey
@@ -52,6 +60,16 @@ _MAILDIR_SUBFOLDERS = ("cur", "new")
 # Receipt times outside this window are taken as garbage (see _plausible).
 _EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# A Received: stamp is believed only if it is no later than the file's own time
+# (plus clock skew) and not far older: anyone can write an .eml's headers.
+_RECEIVED_SKEW = timedelta(days=1)
+_RECEIVED_MAX_AGE = timedelta(days=730)
+
+DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
+# What is kept of a file over the size limit: its headers, for a person to see.
+OVERSIZE_PREFIX_BYTES = 64 * 1024
+_READ_CHUNK = 1024 * 1024
+_SYMLINK = "symbolic link: not followed"
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,9 @@ class MaildirSource:
         # Files skipped since the last scan began, with the reason; the CLI
         # reports them. Reset by each scan so a long `run` does not grow it forever.
         self.errors: list[tuple[Path, str]] = []
+        # Files larger than this are not read whole (the worker sets it from
+        # storage.max_message_bytes): the first 64 KiB go on to quarantine.
+        self.max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES
         self._sleep = sleep
         self._found: dict[SourceKey, _Found] = {}
 
@@ -145,8 +166,12 @@ class MaildirSource:
     def _candidates(self) -> Iterator[tuple[Path, bool]]:
         """(path, is a Maildir file) for every mail file under the configured paths."""
         for path in self.paths:
+            # A configured folder may itself be a link (the operator's choice);
+            # nothing found inside it is followed.
             if path.is_dir():
-                yield from _walk(path)
+                yield from _walk(path, self._skip)
+            elif path.is_symlink():
+                self._skip(path, _SYMLINK)
             elif path.is_file():
                 yield from self._named_file(path)
             else:
@@ -181,7 +206,7 @@ class MaildirSource:
             self._skip(Path(key.folder) / key.uid, "file vanished before it was read")
             return None
         try:
-            raw = path.read_bytes()
+            raw, size = read_mail_file(path, self.max_message_bytes)
             received_at = (
                 _maildir_received_at(path)
                 if _in_maildir_subfolder(path)
@@ -190,19 +215,19 @@ class MaildirSource:
         except OSError as exc:
             self._skip(path, _reason(exc))
             return None
-        return FetchedMail(key=key, raw=raw, received_at=received_at, size=len(raw))
+        return FetchedMail(key=key, raw=raw, received_at=received_at, size=size)
 
     def _locate(self, key: SourceKey) -> Path | None:
         """The file for ``key`` now. A Maildir file may have moved new/ -> cur/ or
         changed flags since the scan, so look it up again by its unique name."""
         found = self._found.get(key)
-        if found is not None and found.path.is_file():
+        if found is not None and _is_plain_file(found.path):
             return found.path
         folder = Path(key.folder)
         if _is_maildir(folder):
             return _find_in_maildir(folder, key.uid)
         path = folder / key.uid
-        return path if path.is_file() else None
+        return path if _is_plain_file(path) else None
 
     def _skip(self, path: Path, reason: str) -> None:
         log.warning("skipping %s: %s", path, reason)
@@ -212,41 +237,50 @@ class MaildirSource:
 # -- file classification (pure helpers) --------------------------------------------
 
 
-def _walk(folder: Path) -> Iterator[tuple[Path, bool]]:
+Skip = Callable[[Path, str], None]  # (path, reason): logged and reported
+
+
+def _walk(folder: Path, skip: Skip) -> Iterator[tuple[Path, bool]]:
     """Mail files under ``folder``, sorted, recursing into plain subfolders.
 
     A subfolder that is itself a Maildir is read as one, so a folder holding
     several Maildirs (or scanned post in dated subfolders) works as expected.
+    Links are skipped, with the reason: no loops, no escaping the tree.
     """
     if _is_maildir(folder):
-        yield from _maildir_files(folder)
+        yield from _maildir_files(folder, skip)
         return
     if folder.name in _MAILDIR_SUBFOLDERS and _is_maildir(folder.parent):
         # `mailroom ingest box/new`: the files are Maildir files, keyed by the Maildir.
-        yield from ((p, True) for p in _sorted_files(folder) if _is_maildir_name(p.name))
+        yield from ((p, True) for p in _sorted_files(folder, skip) if _is_maildir_name(p.name))
         return
     for entry in _sorted_entries(folder):
         if _is_hidden(entry):
             continue
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _walk(entry)  # not following links: no loops, no escaping the tree
+        if entry.is_symlink():
+            if entry.is_dir() or _is_eml(entry):
+                skip(entry, _SYMLINK)
+        elif entry.is_dir():
+            yield from _walk(entry, skip)
         elif entry.is_file() and _is_eml(entry):
             yield entry, False
 
 
-def _maildir_files(maildir: Path) -> Iterator[tuple[Path, bool]]:
+def _maildir_files(maildir: Path, skip: Skip) -> Iterator[tuple[Path, bool]]:
     for sub in _MAILDIR_SUBFOLDERS:
         folder = maildir / sub
-        if folder.is_dir():
-            yield from ((p, True) for p in _sorted_files(folder) if _is_maildir_name(p.name))
+        if folder.is_symlink():
+            skip(folder, _SYMLINK)
+        elif folder.is_dir():
+            yield from ((p, True) for p in _sorted_files(folder, skip) if _is_maildir_name(p.name))
 
 
 def _find_in_maildir(maildir: Path, unique: str) -> Path | None:
     for sub in _MAILDIR_SUBFOLDERS:
         folder = maildir / sub
-        if not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
             continue
-        for path in _sorted_files(folder):
+        for path in _sorted_files(folder, lambda path, reason: None):
             if _maildir_unique(path.name) == unique:
                 return path
     return None
@@ -260,8 +294,20 @@ def _sorted_entries(folder: Path) -> list[Path]:
         return []
 
 
-def _sorted_files(folder: Path) -> list[Path]:
-    return [p for p in _sorted_entries(folder) if not _is_hidden(p) and p.is_file()]
+def _sorted_files(folder: Path, skip: Skip) -> list[Path]:
+    files = []
+    for path in _sorted_entries(folder):
+        if _is_hidden(path):
+            continue
+        if path.is_symlink():
+            skip(path, _SYMLINK)
+        elif path.is_file():
+            files.append(path)
+    return files
+
+
+def _is_plain_file(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file()
 
 
 def _is_maildir(folder: Path) -> bool:
@@ -322,17 +368,22 @@ def _maildir_received_at(path: Path) -> datetime:
 
 
 def _eml_received_at(path: Path, header_block: bytes) -> datetime:
-    """The receiving server's time (first dated ``Received:``), else ``Date:``,
-    else the file's mtime. Sender clocks (``Date:``) are often wrong, so the
-    receiving server's stamp comes first."""
+    """The receiving server's time (first dated ``Received:``) when it is
+    trustworthy, else the file's mtime: the time comes from us, never the sender.
+
+    ``Date:`` is never used: the sender writes it (2097 gave a CMP-2097 case
+    with no Code clocks). A ``Received:`` stamp is believed only if it is no
+    later than the file was written (plus a day of clock skew) and at most two
+    years earlier: a forged one outside that is ignored."""
+    mtime = _mtime(path)
     headers = _parse_headers(header_block)
     received = headers.get_all("Received") or []
     for value in received:  # topmost first: the hop nearest to us
         when = _parse_date(str(value).rpartition(";")[2])
         if when is not None:
-            return when
-    when = _parse_date(str(headers.get("Date", "")))
-    return when if when is not None else _mtime(path)
+            trusted = mtime - _RECEIVED_MAX_AGE <= when <= mtime + _RECEIVED_SKEW
+            return when if trusted else mtime
+    return mtime
 
 
 def _parse_headers(header_block: bytes) -> email.message.Message:
@@ -366,7 +417,39 @@ def _plausible(when: datetime) -> datetime | None:
 
 
 def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return datetime.fromtimestamp(path.lstat().st_mtime, UTC)
+
+
+def _open_plain(path: Path) -> int:
+    """An fd on ``path``, never through a link, never blocking on a FIFO;
+    OSError for anything but a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_mail_file(path: Path, max_bytes: int) -> tuple[bytes, int]:
+    """(bytes, size) of a mail file. Over ``max_bytes`` (by its size, or while
+    reading if it grows) only the first 64 KiB are returned, with the size:
+    the check happens while reading, never after loading the whole file."""
+    fd = _open_plain(path)
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            return handle.read(min(size, OVERSIZE_PREFIX_BYTES)), size
+        chunks, total = [], 0
+        while chunk := handle.read(_READ_CHUNK):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:  # it grew since the stat: stop here
+                data = b"".join(chunks)[:OVERSIZE_PREFIX_BYTES]
+                return data, max(total, os.fstat(handle.fileno()).st_size)
+    return b"".join(chunks), total
 
 
 def _header_block(raw: bytes) -> bytes:
@@ -378,7 +461,7 @@ def _header_block(raw: bytes) -> bytes:
 def _read_header_block(path: Path) -> bytes:
     """Read only as far as the blank line that ends the headers (at most 1 MB)."""
     data = b""
-    with path.open("rb") as handle:
+    with os.fdopen(_open_plain(path), "rb") as handle:
         while len(data) < _HEADER_READ_LIMIT:
             chunk = handle.read(_HEADER_READ_CHUNK)
             if not chunk:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailroom.domain.models import SourceKey
+from mailroom.ingest import maildir_source
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import Checkpoint, MailSource
 
@@ -206,6 +207,10 @@ RECEIVED_LOWER = "Received: from client by mx2; Tue, 03 Nov 2026 08:59:00 +0000\
 DATE = "Date: Mon, 02 Nov 2026 23:59:00 -0500\n"
 
 
+# Received: stamps are believed only up to the file's own time: these files were written after them.
+WRITTEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -222,17 +227,21 @@ DATE = "Date: Mon, 02 Nov 2026 23:59:00 -0500\n"
             datetime(2026, 11, 3, 10, 0, tzinfo=UTC),
             id="after-last-semicolon-and-unknown-zone",
         ),
-        pytest.param("Received: from x by y\n" + DATE, datetime(2026, 11, 3, 4, 59, tzinfo=UTC), id="date"),
-        pytest.param("Received: ;\nDate: yesterday-ish\n", MTIME, id="garbage"),
-        pytest.param("Date: Mon, 02 Nov 99999 23:59:00 +0000\n", MTIME, id="absurd-year"),
-        pytest.param("Date: Fri, 31 Dec 9999 23:00:00 -0200\n", MTIME, id="past-year-9999-in-utc"),
-        pytest.param("Date: Sat, 01 Jan 2150 00:00:00 +0000\n", MTIME, id="implausibly-late"),
-        pytest.param("Date: Thu, 01 Jan 1970 00:00:00 +0000\n", MTIME, id="epoch-zero"),
-        pytest.param("", MTIME, id="none"),
+        # The sender writes Date:; it never sets the receipt time (issue 9).
+        pytest.param("Received: from x by y\n" + DATE, WRITTEN, id="date-is-ignored"),
+        pytest.param("Received: ;\nDate: yesterday-ish\n", WRITTEN, id="garbage"),
+        pytest.param("Date: Mon, 02 Nov 99999 23:59:00 +0000\n", WRITTEN, id="absurd-year"),
+        pytest.param("Date: Sat, 01 Jan 2097 00:00:00 +0000\n", WRITTEN, id="date-in-2097"),
+        pytest.param("Date: Thu, 01 Jan 1970 00:00:00 +0000\n", WRITTEN, id="epoch-zero"),
+        pytest.param("Received: x; Sat, 01 Jan 2097 00:00:00 +0000\n", WRITTEN, id="forged-future-received"),
+        pytest.param("Received: x; Fri, 01 Jan 2021 00:00:00 +0000\n", WRITTEN, id="forged-ancient-received"),
+        pytest.param("Received: x; Sat, 21 Nov 2026 06:00:00 +0000\n", datetime(2026, 11, 21, 6, tzinfo=UTC),
+                     id="received-within-a-day-of-skew"),
+        pytest.param("", WRITTEN, id="none"),
     ],
 )
 def test_eml_receipt_time_rules(tmp_path: Path, headers: str, expected: datetime) -> None:
-    path = write(tmp_path / "a.eml", mail(headers=headers))
+    path = write(tmp_path / "a.eml", mail(headers=headers), WRITTEN)
     assert received_at(path) == expected
 
 
@@ -259,9 +268,9 @@ def test_eml_receipt_time_never_fails_on_garbage(tmp_path: Path, raw: bytes) -> 
 
 
 def test_crlf_headers_are_read(tmp_path: Path) -> None:
-    raw = b"Subject: x\r\nDate: Mon, 02 Nov 2026 09:00:00 +0000\r\n\r\n"
-    raw += b"Date: Tue, 03 Nov 2026 09:00:00 +0000\r\n"
-    assert received_at(write(tmp_path / "a.eml", raw)) == datetime(2026, 11, 2, 9, tzinfo=UTC)
+    raw = b"Subject: x\r\nReceived: x; Mon, 02 Nov 2026 09:00:00 +0000\r\n\r\n"
+    raw += b"Received: x; Tue, 03 Nov 2026 09:00:00 +0000\r\n"
+    assert received_at(write(tmp_path / "a.eml", raw, WRITTEN)) == datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def test_scan_orders_by_receipt_time_then_name(tmp_path: Path) -> None:
@@ -331,11 +340,13 @@ def test_a_file_that_vanished_after_the_scan_is_skipped_and_reported(tmp_path: P
     assert [path.name for path, _ in source.errors] == ["b.eml"]
 
 
-def fail_for(name: str, original: Callable[..., object]) -> Callable[..., object]:
-    def patched(self: Path, *args: object, **kwargs: object) -> object:
-        if self.name == name:
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self, *args, **kwargs)
+def fail_for(name: str, original: Callable[..., int]) -> Callable[..., int]:
+    """``_open_plain`` failing for one file name (tests may run as root, where chmod is no bar)."""
+
+    def patched(path: Path) -> int:
+        if path.name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path)
 
     return patched
 
@@ -347,7 +358,7 @@ def test_a_file_unreadable_at_fetch_is_skipped_and_reported(
     write(tmp_path / "b.eml", mail("b"))
     source = MaildirSource([tmp_path])
     keys = source.scan({})
-    monkeypatch.setattr(Path, "read_bytes", fail_for("a.eml", Path.read_bytes))
+    monkeypatch.setattr(maildir_source, "_open_plain", fail_for("a.eml", maildir_source._open_plain))
 
     assert fetch_all(source, keys) == [[mail("b")]]
     assert source.errors == [(tmp_path / "a.eml", "Permission denied")]
@@ -358,7 +369,7 @@ def test_a_file_unreadable_at_scan_is_skipped_and_reported(
 ) -> None:
     write(tmp_path / "a.eml", mail("a"))
     write(tmp_path / "b.eml", mail("b"))
-    monkeypatch.setattr(Path, "open", fail_for("a.eml", Path.open))
+    monkeypatch.setattr(maildir_source, "_open_plain", fail_for("a.eml", maildir_source._open_plain))
     source = MaildirSource([tmp_path])
 
     assert [k.uid for k in source.scan({})] == ["b.eml"]
@@ -419,3 +430,74 @@ def test_bundled_example_mailbox_holds_fourteen_distinct_parseable_mails() -> No
         datetime(2026, 11, 1, tzinfo=UTC) <= m.received_at < datetime(2026, 12, 1, tzinfo=UTC) for m in mails
     )
     assert [m.received_at for m in mails] == sorted(m.received_at for m in mails)
+
+
+# -- no symlinks, bounded reads (issue 9) ------------------------------------------------------------
+
+
+def test_symlinked_files_and_folders_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    secret = write(tmp_path / "outside" / "shadow", b"root:$6$secret:19000:0:99999:7:::\n")
+    root = tmp_path / "scans"
+    write(root / "real.eml", mail("real"))
+    (root / "shadow.eml").symlink_to(secret)
+    (root / "linked").symlink_to(secret.parent, target_is_directory=True)
+    box = maildir(tmp_path / "box")
+    write(box / "new" / f"{T0}.A.host", mail("in the box"))
+    (box / "new" / f"{T0 + 1}.B.host").symlink_to(secret)
+
+    source = MaildirSource([root, box])
+    mails = fetch_all(source, source.scan({}))
+
+    assert sorted(m for batch in mails for m in batch) == sorted([mail("real"), mail("in the box")])
+    assert sorted((path.name, reason) for path, reason in source.errors) == [
+        (f"{T0 + 1}.B.host", "symbolic link: not followed"),
+        ("linked", "symbolic link: not followed"),
+        ("shadow.eml", "symbolic link: not followed"),
+    ]
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(tmp_path: Path) -> None:
+    secret = write(tmp_path / "shadow", b"root:secret\n")
+    path = write(tmp_path / "in" / "a.eml", mail("a"))
+    source = MaildirSource([tmp_path / "in"])
+    keys = source.scan({})
+    path.unlink()
+    path.symlink_to(secret)
+    assert fetch_all(source, keys) == []
+    assert [p.name for p, _ in source.errors] == ["a.eml"]
+
+
+def test_open_refuses_links_and_non_files(tmp_path: Path) -> None:
+    secret = write(tmp_path / "shadow", b"secret")
+    (tmp_path / "link.eml").symlink_to(secret)
+    os.mkfifo(tmp_path / "fifo.eml")
+    with pytest.raises(OSError):
+        maildir_source.read_mail_file(tmp_path / "link.eml", 1000)
+    with pytest.raises(OSError, match="not a regular file"):
+        maildir_source.read_mail_file(tmp_path / "fifo.eml", 1000)  # and does not block
+
+
+def test_a_file_over_the_limit_is_not_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = write(tmp_path / "in" / "big.eml", mail("big", body="x" * 300_000))
+    source = MaildirSource([tmp_path / "in"])
+    source.max_message_bytes = 100_000
+    reads: list[int] = []
+    real_fdopen = os.fdopen
+
+    def counting_fdopen(fd: int, *args: object, **kwargs: object) -> object:
+        handle = real_fdopen(fd, *args, **kwargs)  # type: ignore[call-overload]
+        real_read = handle.read
+
+        def read(n: int = -1) -> bytes:
+            data: bytes = real_read(n)
+            reads.append(len(data))
+            return data
+
+        handle.read = read
+        return handle
+
+    monkeypatch.setattr(maildir_source.os, "fdopen", counting_fdopen)
+    ((fetched,),) = list(source.fetch(source.scan({})))
+    assert fetched.size == big.stat().st_size
+    assert fetched.raw == big.read_bytes()[: maildir_source.OVERSIZE_PREFIX_BYTES]
+    assert max(reads) <= maildir_source.OVERSIZE_PREFIX_BYTES
