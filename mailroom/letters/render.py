@@ -51,6 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree  # type: ignore[import-untyped]
 
 from mailroom.bidi import BIDI_CONTROLS
+from mailroom.letters.sandbox import BudgetedSandbox, BudgetExceeded, budget, current_budget
 from mailroom.letters.zip_limits import ReadBudget, TooLarge
 
 __all__ = [
@@ -118,10 +119,11 @@ def clean_context(value: Any) -> Any:
 
 
 def make_environment() -> SandboxedEnvironment:
-    """The Jinja environment for letter templates. Configured here once and never
-    mutated afterwards (docxtpl's ``render(autoescape=True)`` would mutate it; we do
-    not call that)."""
-    return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+    """The Jinja environment for letter templates: sandboxed, with a time and size
+    budget per letter (``mailroom/letters/sandbox.py``). Configured here once and
+    never mutated afterwards (docxtpl's ``render(autoescape=True)`` would mutate
+    it; we do not call that)."""
+    return BudgetedSandbox(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 # --- reading the template package -------------------------------------------------
@@ -300,10 +302,16 @@ def compile_template(path: Path, env: jinja2.Environment) -> CompiledTemplate:
     return CompiledTemplate(path, buffer.getvalue(), tuple(parts), frozenset(variables))
 
 
-def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, Any]) -> bytes:
-    name = compiled.path.name
+def _render_xml(name: str, part: _Part, context: Mapping[str, Any]) -> str:
+    """The part's rendered XML; every failure a one-line ``TemplateError``."""
     try:
-        xml = part.template.render(context)
+        return _generate(part.template, context)
+    except BudgetExceeded as exc:
+        raise TemplateError(f"{name}: {part.label}: over budget: {_one_line(str(exc))}") from None
+    except RecursionError:
+        raise TemplateError(f"{name}: {part.label}: over budget: macros nested too deeply") from None
+    except (ArithmeticError, MemoryError) as exc:
+        raise TemplateError(f"{name}: {part.label}: {type(exc).__name__}: {_one_line(str(exc))}") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(
             f"{name}: {part.label}: undefined variable: {_one_line(exc.message or '')}"
@@ -312,7 +320,11 @@ def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, 
         raise TemplateError(f"{name}: {part.label}: unsafe template: {_one_line(str(exc))}") from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{name}: {part.label}: {type(exc).__name__}: {_one_line(str(exc))}") from None
-    xml = _PARA_LINE.sub(r"<w:p\1", xml)
+
+
+def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, Any]) -> bytes:
+    name = compiled.path.name
+    xml = _PARA_LINE.sub(r"<w:p\1", _render_xml(name, part, context))
     if "\x01" in xml:
         for sentinel, literal in _UNESCAPES.items():
             xml = xml.replace(sentinel, literal)
@@ -337,10 +349,24 @@ def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, 
     return out
 
 
+def _generate(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """``template.render``, counting the output against the current budget as it
+    is produced: literal text repeated by loops never passes the finalize hook."""
+    spent = current_budget()
+    pieces = []
+    for piece in template.generate(context):
+        if spent is not None:
+            spent.emit(len(piece))
+        pieces.append(piece)
+    return "".join(pieces)
+
+
 def render_compiled(compiled: CompiledTemplate, context: Mapping[str, Any]) -> bytes:
-    """DOCX bytes of ``compiled`` rendered with ``context`` (cleaned here)."""
+    """DOCX bytes of ``compiled`` rendered with ``context`` (cleaned here), within
+    one budget for the whole letter (every part: body, headers, footers)."""
     cleaned = clean_context(dict(context))
-    rendered = [(part.name, _render_part(compiled, part, cleaned)) for part in compiled.parts]
+    with budget():
+        rendered = [(part.name, _render_part(compiled, part, cleaned)) for part in compiled.parts]
     buffer = io.BytesIO(compiled.base_zip)
     buffer.seek(0, io.SEEK_END)
     with zipfile.ZipFile(buffer, "a") as out:
