@@ -17,6 +17,13 @@ Layout (relative to the root)::
     _duplicates/<yyyy-mm>/<stamp>-<token>/...
     _triage/<stamp>-<token>/...
     _quarantine/<stamp>-<token>/...                   plus error.txt
+
+Private by default: folders are created 0700 and files 0600 whatever the
+umask (library users and tests do not go through ``mailroom``'s main). With
+a records group (docs/records.md) folders are 2750 and files 0640, owned by
+that group. Symlinks inside the tree are never written through: every path
+is checked component by component and files are opened with ``O_NOFOLLOW``;
+a symlink makes the operation fail with one line naming it.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ import ctypes
 import ctypes.util
 import hashlib
 import json
+import logging
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -41,6 +50,8 @@ STAGING = ".staging"
 MANIFEST = "manifest.json"
 RAW_NAME = "message.eml"
 ERROR_NAME = "error.txt"
+
+log = logging.getLogger(__name__)
 
 
 class StorageError(Exception):
@@ -67,10 +78,33 @@ def folder_name(received_at: datetime, token: str, kind: str = "mail") -> str:
     return f"{kind}-{received_at.strftime('%Y%m%dT%H%M%SZ')}-{token}"
 
 
+@dataclass(frozen=True)
+class Modes:
+    """Modes of what filing creates, and the group that may read it (None: nobody)."""
+
+    folder: int = 0o700
+    file: int = 0o600
+    gid: int | None = None
+
+
+PRIVATE = Modes()
+
+
+def records_group_modes(gid: int) -> Modes:
+    """Group-readable, and setgid folders so that what is created inside
+    keeps the group even where filing does not set it (renames, SQLite)."""
+    return Modes(folder=0o2750, file=0o640, gid=gid)
+
+
 class Storage:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, modes: Modes = PRIVATE) -> None:
+        # The root itself may be a symlink (a mount elsewhere): resolved once here.
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.modes = modes
+        if not self.root.is_dir():
+            for missing in reversed([self.root, *self.root.parents]):
+                if not missing.exists():
+                    self._mkdir(missing)
 
     # -- staging -------------------------------------------------------------
 
@@ -87,8 +121,7 @@ class Storage:
         it holds. On any error the partial folder is removed before the error
         propagates."""
         wrapper = self._staging_dir(token)
-        if wrapper.exists():
-            shutil.rmtree(wrapper)  # left by a crashed attempt at this same token
+        self.discard_staged(token)  # left by a crashed attempt at this same token
         try:
             return self._stage_mail_files(wrapper / _plain(name), raw, attachments, meta or {}, error)
         except BaseException:
@@ -126,8 +159,7 @@ class Storage:
     ) -> list[FiledFile]:
         """Stage documents given by staff (scans of letters, notes of calls)."""
         wrapper = self._staging_dir(token)
-        if wrapper.exists():
-            shutil.rmtree(wrapper)
+        self.discard_staged(token)
         folder = wrapper / _plain(name)
         files = []
         for index, (name, data) in enumerate(sources, start=1):
@@ -140,8 +172,7 @@ class Storage:
         """Stage one file as ``.staging/<token>/<name>``; ``publish(token, "<folder>/<name>")``
         then moves it into ``<folder>`` (letters: each revision a file of its own)."""
         wrapper = self._staging_dir(token)
-        if wrapper.exists():
-            shutil.rmtree(wrapper)
+        self.discard_staged(token)
         try:
             return self._write(wrapper, _plain(name), data, kind, name, content_type)
         except BaseException:
@@ -152,13 +183,28 @@ class Storage:
         """(token, age in seconds) of each staged folder. The age lets recovery
         leave alone folders another process is still filling."""
         staging = self.root / STAGING
+        self._refuse_symlinks(staging)
         if not staging.exists():
             return []
         now = time.time()
-        return sorted((p.name, now - p.stat().st_mtime) for p in staging.iterdir() if p.is_dir())
+        found = []
+        with os.scandir(staging) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    # Never ours (staging folders are made by mkdir): removing the
+                    # link itself, never its target, keeps recovery going.
+                    log.warning("storage: removed symlink %s from the staging area", entry.path)
+                    os.unlink(entry.path)
+                elif entry.is_dir(follow_symlinks=False):
+                    found.append((entry.name, now - entry.stat(follow_symlinks=False).st_mtime))
+        return sorted(found)
 
     def discard_staged(self, token: str) -> None:
-        shutil.rmtree(self._staging_dir(token), ignore_errors=True)
+        wrapper = self._staging_dir(token)
+        if wrapper.is_symlink():
+            wrapper.unlink()  # the link, not what it points at
+            return
+        shutil.rmtree(wrapper, ignore_errors=True)
 
     def sync(self) -> None:
         """Make every write so far durable: one syncfs for a whole batch instead of
@@ -174,6 +220,7 @@ class Storage:
         the staging wrapper itself is renamed to become it: creating directories
         is the dearest thing this module does, and a rename is nearly free."""
         wrapper = self._staging_dir(token)
+        self._refuse_symlinks(wrapper)
         destination = self.resolve(target)
         staged = wrapper / destination.name
         if not staged.exists():
@@ -194,7 +241,7 @@ class Storage:
 
     def _rename_into_place(self, wrapper: Path, new_parent: Path) -> bool:
         if not new_parent.parent.is_dir():
-            new_parent.parent.mkdir(parents=True, exist_ok=True)
+            self._make_dirs(new_parent.parent)
         try:
             os.rename(wrapper, new_parent)
         except OSError:  # created meanwhile (another mail of the same case): move the folder alone
@@ -204,7 +251,7 @@ class Storage:
     def move(self, source: str, target: str) -> None:
         """Move a published folder (triage resolved, quarantine retried)."""
         origin, destination = self.resolve(source), self.resolve(target)
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(destination.parent)
         os.replace(origin, destination)
         _fsync_dir(destination.parent)
         _fsync_dir(origin.parent)
@@ -224,26 +271,29 @@ class Storage:
         """Temp file, then rename. ``durable=False`` leaves the fsyncs to a
         later ``sync()`` covering a whole batch."""
         path = self.resolve(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(path.parent)
         temporary = path.with_name(f".{path.name}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+        # Left by a crash, maybe: replaced, but never followed if it is a link.
+        self._create_file(temporary, data, exclusive=False, durable=durable)
         os.replace(temporary, path)
         if durable:
             _fsync_dir(path.parent)
         return path
 
     def read(self, relative: str) -> bytes:
-        return self.resolve(relative).read_bytes()
+        path = self.resolve(relative)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
     def resolve(self, relative: str) -> Path:
-        """``relative`` under the root; refuses anything that would leave it."""
-        path = (self.root / relative).resolve()
+        """``relative`` under the root; refuses anything that would leave it,
+        and any path through a symlink inside the tree."""
+        # Lexical, not Path.resolve(): following symlinks is what must not happen.
+        path = Path(os.path.normpath(self.root / relative))
         if path != self.root and self.root not in path.parents:
             raise StorageError(f"path {relative!r} leaves the storage root")
+        self._refuse_symlinks(path)
         return path
 
     # -- helpers ----------------------------------------------------------------
@@ -262,18 +312,81 @@ class Storage:
         original_name: str = "",
         content_type: str = "",
     ) -> FiledFile:
-        path = (folder / name).resolve()
-        if folder.resolve() not in path.parents:
+        path = Path(os.path.normpath(folder / name))
+        if folder not in path.parents:
             raise StorageError(f"file name {name!r} leaves its folder")
-        if not path.parent.is_dir():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as handle:  # x: never overwrite inside a fresh folder
-            handle.write(data)
+        if not path.parent.is_dir() or path.parent.is_symlink():
+            self._make_dirs(path.parent)
+        self._create_file(path, data)  # exclusive: never overwrite inside a fresh folder
         return FiledFile(name, sha256_hex(data), len(data), kind, original_name, content_type)
 
     def _write_manifest(self, folder: Path, files: Sequence[FiledFile], meta: dict[str, Any]) -> None:
         body = {**meta, "files": [asdict(f) for f in files]}
-        (folder / MANIFEST).write_bytes(_json_bytes(body))
+        self._create_file(folder / MANIFEST, _json_bytes(body))
+
+    def _create_file(self, path: Path, data: bytes, *, exclusive: bool = True, durable: bool = False) -> None:
+        """Write ``data`` to a new file with the filing mode, never through a symlink."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if exclusive else os.O_TRUNC)
+        try:
+            fd = os.open(path, flags, self.modes.file)
+        except OSError as exc:
+            if path.is_symlink():
+                raise StorageError(self._symlink_message(path)) from None
+            raise exc
+        with os.fdopen(fd, "wb") as handle:
+            self._apply_modes(handle.fileno(), self.modes.file)
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def _make_dirs(self, path: Path) -> None:
+        """``path`` and any missing parents under the root, with the filing mode;
+        refuses to go through a symlink."""
+        self._refuse_symlinks(path)
+        missing = []
+        for folder in [path, *path.parents]:
+            if folder == self.root or folder.is_dir():
+                break
+            missing.append(folder)
+        for folder in reversed(missing):
+            self._mkdir(folder)
+
+    def _mkdir(self, folder: Path) -> None:
+        try:
+            os.mkdir(folder, self.modes.folder & 0o777)
+        except FileExistsError:  # made meanwhile by another mail of the same case
+            if folder.is_symlink():
+                raise StorageError(self._symlink_message(folder)) from None
+            return
+        if self.modes != PRIVATE:  # the umask took the group bits; setgid needs chmod anyway
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                self._apply_modes(fd, self.modes.folder)
+            finally:
+                os.close(fd)
+
+    def _apply_modes(self, fd: int, mode: int) -> None:
+        if self.modes.gid is not None:
+            os.fchown(fd, -1, self.modes.gid)
+            os.fchmod(fd, mode)
+
+    def _refuse_symlinks(self, path: Path) -> None:
+        """StorageError if any existing component of ``path`` below the root is a symlink."""
+        current = self.root
+        for part in path.relative_to(self.root).parts:
+            current = current / part
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    raise StorageError(self._symlink_message(current))
+            except FileNotFoundError:
+                return  # the rest does not exist yet: nothing to follow
+
+    def _symlink_message(self, link: Path) -> str:
+        return (
+            f"storage: refusing to write through symlink {link} "
+            f"(mailroom files only into real folders under {self.root}: remove the link)"
+        )
 
 
 def _plain(name: str) -> str:

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import grp
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
 from mailroom.clock import Clock, SystemClock
-from mailroom.config import Settings
+from mailroom.config import ConfigError, Settings
 from mailroom.domain.calendar import WorkingCalendar
 from mailroom.domain.classify import ClassifyPolicy
 from mailroom.domain.deadlines import RulePack
 from mailroom.domain.reminders import Ladder
-from mailroom.filing import Storage
+from mailroom.filing import PRIVATE, Modes, Storage, records_group_modes
 from mailroom.ingest.source import MailSource
 from mailroom.locks import mailbox_lock
 from mailroom.rule_pack_source import BUNDLED_RULE_PACK as BUNDLED_RULE_PACK
 from mailroom.rule_pack_source import load_settings_rule_pack
-from mailroom.store.database import make_engine, migrate
+from mailroom.storage_modes import make_private
+from mailroom.store.database import make_engine, migrate, sqlite_path
 from mailroom.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def filing_modes(settings: Settings) -> Modes:
+    """Private, or readable by a records group (docs/records.md). The group is
+    read from ``storage.records_group`` when the settings have it."""
+    group = getattr(settings.storage, "records_group", None)
+    if not group:
+        return PRIVATE
+    try:
+        return records_group_modes(grp.getgrnam(group).gr_gid)
+    except KeyError:
+        raise ConfigError(f"storage.records_group: no group named {group!r} on this machine") from None
 
 
 @dataclass
@@ -82,13 +99,18 @@ class Services:
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    modes = filing_modes(settings)
+    # Before the database is opened: a -wal or -shm SQLite creates takes the
+    # database file's mode, so that is fixed first.
+    for line in make_private(settings.storage.root, sqlite_path(settings.database_url), modes):
+        log.warning("%s", line)
     engine = make_engine(settings.database_url)
     migrate(engine)
     services = Services(
         settings=settings,
         clock=clock or SystemClock(),
         store=Store(engine),
-        storage=Storage(settings.storage.root),
+        storage=Storage(settings.storage.root, modes),
     )
     services.rule_pack  # noqa: B018 - a laxer landlord policy must stop mailroom at start
     if settings.policy.landlord_file is not None:
