@@ -32,9 +32,9 @@ from mailroom.store.repository import Repository
 from mailroom.store.schema import Document
 
 CASE_OUTCOMES = (Outcome.COMPLAINT, Outcome.MP_ENQUIRY)
-# A case opens only on times inside [now - 2 years, now + 1 day]. The sender
-# writes Date:, and a case opened on a 2097 or 1970 time would have no Code
-# clocks (and a CMP-2097 ID): a person looks at such a mail first.
+# A case opens only for a mail whose Date: is inside [now - 2 years, now + 1 day].
+# The sender writes Date:; one in 2097 or 1970 says the mail is not what it
+# seems (an old export, a forgery): a person looks at it first.
 PLAUSIBLE_PAST = timedelta(days=730)
 PLAUSIBLE_FUTURE = timedelta(days=1)
 
@@ -92,7 +92,7 @@ def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: S
     try:
         decision = classify(MailFacts(staged.parsed, staged.sha256, services.policy), repo)
         if decision.outcome in CASE_OUTCOMES:
-            problem = implausible_time(staged.parsed.date, fetched.received_at, services.clock.now())
+            problem = implausible_date(staged.parsed.date, services.clock.now())
             if problem is not None:
                 decision = Decision(Outcome.TRIAGE, "implausible_date", f"{problem}; no case opened")
     except Exception as exc:
@@ -103,15 +103,14 @@ def decide(services: Services, repo: Repository, fetched: FetchedMail, staged: S
     return PreparedMail(fetched, staged, decision)
 
 
-def implausible_time(date: datetime | None, received_at: datetime, now: datetime) -> str | None:
-    """Why the mail's Date: or receipt time cannot start a case's clocks, or None."""
-    for label, when in (("Date", date), ("receipt time", received_at)):
-        if when is None:
-            continue
-        if when < now - PLAUSIBLE_PAST:
-            return f"{label} {when.isoformat()} is more than 2 years before now"
-        if when > now + PLAUSIBLE_FUTURE:
-            return f"{label} {when.isoformat()} is in the future"
+def implausible_date(date: datetime | None, now: datetime) -> str | None:
+    """Why the mail's Date: header is not believable, or None. (The receipt
+    time that starts the clocks comes from us: IMAP INTERNALDATE, the Maildir
+    delivery name, a trustworthy Received: stamp or the file's time.)"""
+    if date is not None and date < now - PLAUSIBLE_PAST:
+        return f"Date {date.isoformat()} is more than 2 years before now"
+    if date is not None and date > now + PLAUSIBLE_FUTURE:
+        return f"Date {date.isoformat()} is more than a day in the future"
     return None
 
 

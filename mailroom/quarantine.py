@@ -8,12 +8,14 @@ mail that ran out of budget cannot hang the command.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
 from mailroom.domain.classify import CaseLookup, MailFacts, classify
-from mailroom.domain.models import Outcome
-from mailroom.filing import RAW_NAME
+from mailroom.domain.models import Outcome, SourceKey
+from mailroom.filing import MANIFEST, RAW_NAME, sha256_hex
+from mailroom.ingest.maildir_source import MaildirSource, read_mail_file
 from mailroom.ingest.parse import parse_mail
 from mailroom.intake import CASE_OUTCOMES, document_rows, mail_fields, open_complaint_for, target_folder
 from mailroom.publishing import publish_unfiled
@@ -80,16 +82,35 @@ def _retry_all(
                 results[mail_id] = f"still quarantined: {type(exc).__name__}: {exc}"
 
 
+def _whole_mail_from_file(services: Services, mail: Mail, limit: int) -> bytes:
+    """The whole mail, re-read from the file it came from (files stay where
+    they are). An IMAP mail stays in the processed folder: move it back to the
+    inbox and it is fetched again as a new mail."""
+    meta = json.loads(services.storage.read(f"{mail.storage_path}/{MANIFEST}"))
+    source = meta.get("source", {}) if isinstance(meta, dict) else {}
+    key = SourceKey(
+        str(source.get("account", "")), str(source.get("folder", "")), 0, str(source.get("uid", ""))
+    )
+    path = MaildirSource([]).path_of(key) if source.get("uidvalidity") == 0 and key.folder else None
+    if path is not None:
+        raw, size = read_mail_file(path, limit)
+        if len(raw) == size == mail.size:
+            return raw
+    raise ValueError(
+        f"only the first bytes of this {mail.size}-byte mail were kept and its file is gone or changed;"
+        " move it back into the mailbox (IMAP) to fetch it again"
+    )
+
+
 def _retry_one(services: Services, helper: Helper, repo: Repository, mail: Mail) -> str:
     now = services.clock.now()
-    raw = services.storage.read(f"{mail.storage_path}/{RAW_NAME}")
-    if len(raw) < mail.size:
-        raise ValueError(
-            f"only the first {len(raw)} of {mail.size} bytes were kept; ingest the mail again from its source"
-        )
     limit = services.settings.storage.max_message_bytes
-    if len(raw) > limit:
-        raise ValueError(f"still over the size limit: {len(raw)} > {limit} bytes")
+    if mail.size > limit:
+        raise ValueError(f"still over the size limit: {mail.size} > {limit} bytes")
+    raw = services.storage.read(f"{mail.storage_path}/{RAW_NAME}")
+    if len(raw) < mail.size:  # over the limit when fetched: only its first bytes were kept
+        raw = _whole_mail_from_file(services, mail, limit)
+        mail.sha256 = sha256_hex(raw)
     parsed = helper.call(parse_mail, raw, limits_from(services.settings.ingest))
     lookup: CaseLookup = _ExcludingSelf(repo, mail.id)
     decision = classify(MailFacts(parsed, mail.sha256, services.policy), lookup)

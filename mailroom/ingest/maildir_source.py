@@ -217,6 +217,11 @@ class MaildirSource:
             return None
         return FetchedMail(key=key, raw=raw, received_at=received_at, size=size)
 
+    def path_of(self, key: SourceKey) -> Path | None:
+        """Where the mail file for ``key`` is now (quarantine retry re-reads a
+        file that was over the size limit), or None."""
+        return self._locate(key)
+
     def _locate(self, key: SourceKey) -> Path | None:
         """The file for ``key`` now. A Maildir file may have moved new/ -> cur/ or
         changed flags since the scan, so look it up again by its unique name."""

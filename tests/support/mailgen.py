@@ -522,6 +522,9 @@ def _message(
     extra_headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     msg = EmailMessage(policy=_SMTP)
+    # Our MX's stamp, as on every delivered mail: for .eml files it, not the
+    # sender's Date:, is the receipt time (docs/ingestion.md).
+    msg["Received"] = f"from mail.example.net by mx.{LANDLORD_DOMAIN}; {format_datetime(date)}"
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
