@@ -98,10 +98,13 @@ class Letter:
         run = name.add_run("{{ landlord.name }}")
         run.bold = True
         run.font.size = Pt(14)
-        header.add_paragraph().add_run("{{ landlord.address }}")
+        # Each contact detail only when the landlord policy gives it: a letter never
+        # prints an empty "Phone:" (approval needs a phone and an email or address).
+        header.add_paragraph().add_run("{% if landlord.address %}{{ landlord.address }}{% endif %}")
         header.add_paragraph().add_run(
-            "Phone: {{ landlord.phone }}   Email: {{ landlord.email }}"
-            "{% if landlord.website %}   {{ landlord.website }}{% endif %}"
+            "{% if landlord.phone %}Phone: {{ landlord.phone }}   {% endif %}"
+            "{% if landlord.email %}Email: {{ landlord.email }}   {% endif %}"
+            "{% if landlord.website %}{{ landlord.website }}{% endif %}"
         )
         for text in ("Our reference: {{ reference }}", "Date: {{ letter_date }}"):
             paragraph = header.add_paragraph()
@@ -277,8 +280,10 @@ def learning(letter: Letter) -> None:
 
 def closing(letter: Letter) -> None:
     letter.p(
-        "If you have any questions, please contact us on {{ landlord.phone }} or at {{ landlord.email }}, "
-        "quoting our reference {{ reference }}."
+        "If you have any questions, please contact us"
+        "{% if landlord.phone %} on {{ landlord.phone }}{% endif %}"
+        "{% if landlord.phone and landlord.email %} or{% endif %}"
+        "{% if landlord.email %} at {{ landlord.email }}{% endif %}, quoting our reference {{ reference }}."
     )
     letter.p("Yours sincerely")
     letter.p("")
@@ -438,8 +443,11 @@ def stage1_response() -> Letter:
         "stage 2 of our complaints procedure. Someone who was not involved at stage 1 will review it."
     )
     letter.p(
-        "To ask for stage 2, just contact us: phone {{ landlord.phone }}, email {{ landlord.email }} "
-        "or write to us at {{ landlord.address }}. Please quote our reference {{ reference }}."
+        "To ask for stage 2, just contact us in whatever way suits you, quoting our reference "
+        "{{ reference }}."
+        "{% if landlord.phone %} Phone: {{ landlord.phone }}.{% endif %}"
+        "{% if landlord.email %} Email: {{ landlord.email }}.{% endif %}"
+        "{% if landlord.address %} Post: {{ landlord.address }}.{% endif %}"
     )
     letter.p(
         "You do not have to give reasons for asking for stage 2. It helps us if you tell us which "

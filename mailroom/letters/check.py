@@ -8,6 +8,12 @@ Enforcement follows the confidence tag of each element
 (shared/reference/code-requirements.md, Conventions): a tag containing V or S
 (verified or seed-quoted Code wording) is enforced and a failure blocks the letter;
 M (unconfirmed wording) only warns; GP (good practice) is information.
+
+An element passes on its wording (``patterns``) and, where it names ``binds``, on
+the case's own content too (``binding.py``): the resident's points, the decisions
+and their reasons, every date against its field or clock, the Ombudsman's details
+against the pack. Failures say in plain English what the resident would miss and
+how to fix it; the patterns themselves are never shown.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from mailroom.letters.binding import BINDINGS, LetterView, bind
+from mailroom.letters.dates import find_dates
 from mailroom.letters.docx_text import DocxText, normalise_text
+from mailroom.letters.facts import CaseFacts
 
 __all__ = [
     "CASE_CHECKS",
@@ -68,6 +77,8 @@ class ElementSpec:
     case_check: str | None = None
     fields: tuple[str, ...] = ()  # draft fields that must be non-empty (checked if draft fields are given)
     applies_when: AppliesWhen | None = None
+    binds: tuple[str, ...] = ()  # content bindings (binding.BINDINGS): the case's own content
+    fix: str = ""  # how to put a missing element right, in plain English
     _compiled: tuple[re.Pattern[str], ...] = field(default=(), init=False, repr=False, compare=False)
     _forbidden: tuple[re.Pattern[str], ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -77,8 +88,13 @@ class ElementSpec:
                 f"element {self.id!r}: unknown case_check {self.case_check!r} "
                 f"(one of {', '.join(CASE_CHECKS)})"
             )
-        if not self.patterns and self.case_check is None:
-            raise ValueError(f"element {self.id!r}: needs patterns or a case_check")
+        unknown = [name for name in self.binds if name not in BINDINGS]
+        if unknown:
+            raise ValueError(
+                f"element {self.id!r}: unknown binding {unknown[0]!r} (one of {', '.join(BINDINGS)})"
+            )
+        if not self.patterns and self.case_check is None and not self.binds:
+            raise ValueError(f"element {self.id!r}: needs patterns, a case_check or binds")
         object.__setattr__(self, "_compiled", self._compile(self.patterns))
         object.__setattr__(self, "_forbidden", self._compile(self.forbidden_patterns))
 
@@ -133,6 +149,8 @@ class ElementSpec:
             case_check=None if case_check in (None, "") else str(case_check),
             fields=strings("fields"),
             applies_when=applies_when,
+            binds=strings("binds"),
+            fix=str(data.get("fix", "")),
         )
 
 
@@ -143,16 +161,6 @@ def parse_element_specs(
     if isinstance(items, Mapping):
         return [ElementSpec.from_mapping(value, default_id=key) for key, value in items.items()]
     return [ElementSpec.from_mapping(value) for value in items]
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the case record says, for the checks that compare the letter with it."""
-
-    stage: int
-    response_due: date | None = None
-    extension_cap_date: date | None = None
-    good_reason_recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,54 +210,6 @@ def _mask(text: str, values: Sequence[str]) -> str:
         if value and value in text:
             text = text.replace(value, " " * len(value))
     return text
-
-
-# --- dates ------------------------------------------------------------------------
-
-_MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
-_MONTH = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
-_DATE_PATTERNS = (
-    re.compile(rf"\b{_DAY}(?:\s+of)?\s+{_MONTH},?\s+(?P<year>\d{{4}})\b", re.IGNORECASE),
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+(?P<year>\d{{4}})\b", re.IGNORECASE),
-    re.compile(r"\b(?P<day>[0-3]?\d)([/.\-])(?P<month>[01]?\d)\2(?P<year>\d{4}|\d{2})\b"),
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b"),
-)
-
-
-def find_dates(text: str) -> list[tuple[date, int, int]]:
-    """Dates written in the usual UK ways ("4 December 2026", "4th Dec 2026", "Friday
-    4 December 2026", "04/12/2026", "4.12.26", "2026-12-04"), as (date, start, end)."""
-    found: dict[int, tuple[date, int, int]] = {}
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text):
-            if any(start <= m.start() < end for _, start, end in found.values()):
-                continue
-            month_text = m.group("month")
-            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
-            year = int(m.group("year"))
-            year += 2000 if year < 100 else 0
-            try:
-                found[m.start()] = (date(year, month, int(m.group("day"))), m.start(), m.end())
-            except ValueError:
-                continue
-    return [found[start] for start in sorted(found)]
 
 
 def _long(day: date) -> str:
@@ -364,10 +324,8 @@ def _excerpt(text: str, limit: int = 60) -> str:
 def _check_text(spec: ElementSpec, letter: _Letter) -> tuple[Status, str] | None:
     """A failure of the element's wording, or None if the wording is all there."""
     doc = letter.doc
-    missing = [p.pattern for p in spec._compiled if not p.search(doc.text)]
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        return "fail", f"not found: /{missing[0]}/{more}"
+    if any(not p.search(doc.text) for p in spec._compiled):
+        return "fail", _missing(spec)
     if letter.any_markers:
         for pattern in spec._compiled:
             for m in pattern.finditer(doc.text):
@@ -382,8 +340,25 @@ def _check_text(spec: ElementSpec, letter: _Letter) -> tuple[Status, str] | None
     for pattern in spec._forbidden:
         hit = pattern.search(doc.text)
         if hit:
-            return "fail", f"contains forbidden wording: {_excerpt(hit.group(0))}"
+            return "fail", (
+                f"the letter says {_excerpt(hit.group(0))}, which the Code does not allow here "
+                f"({_lower_first(spec.description)}). Fix: remove or reword it"
+            )
     return None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _missing(spec: ElementSpec) -> str:
+    """What the resident would miss when an element's wording is not in the letter."""
+    fix = spec.fix or (
+        "put that wording back (the template's, or your own words with the same meaning) or draft the "
+        "letter again"
+    )
+    what = _lower_first(spec.description)
+    return f"the letter does not say this, so the resident would miss it: {what}. Fix: {fix}"
 
 
 def _check_draft(spec: ElementSpec, draft_fields: Mapping[str, Any] | None) -> tuple[Status, str] | None:
@@ -396,21 +371,38 @@ def _check_draft(spec: ElementSpec, draft_fields: Mapping[str, Any] | None) -> t
     if draft_fields is not None:
         empty = [name for name in spec.fields if not draft_fields.get(name)]
         if empty:
-            return "fail", f"draft field(s) empty: {', '.join(empty)}"
+            return "fail", (
+                f"the draft leaves {', '.join(empty)} empty, so the resident would miss: "
+                f"{_lower_first(spec.description)}. Fix: draft again with --field {empty[0]}=..."
+            )
     return None
 
 
+def _check_bindings(spec: ElementSpec, view: LetterView) -> tuple[Status, str] | None:
+    """A failure (or, for an element that is nothing but bindings, a skip) from the
+    case's own content; None when what could be checked is there."""
+    if not spec.binds:
+        return None
+    bound = bind(spec.binds, view)
+    if bound is None:
+        return None
+    if bound.status == "skip" and (spec.patterns or spec.case_check):
+        return None  # the wording still decides; the content is "not checked"
+    return bound.status, bound.reason
+
+
 def _check_element(
-    spec: ElementSpec, letter: _Letter, facts: CaseFacts | None, draft_fields: Mapping[str, Any] | None
+    spec: ElementSpec, letter: _Letter, view: LetterView, draft_fields: Mapping[str, Any] | None
 ) -> ElementResult:
     status: Status
-    failed = _check_draft(spec, draft_fields) or _check_text(spec, letter)
+    facts = view.facts
+    failed = _check_draft(spec, draft_fields) or _check_text(spec, letter) or _check_bindings(spec, view)
     if failed is not None:
         status, reason = failed
     elif spec.case_check is None:
-        status, reason = "pass", "wording present"
+        status, reason = "pass", "in the letter"
     elif facts is None:
-        status, reason = "skip", f"{spec.case_check} not checked (no case facts)"
+        status, reason = "skip", f"{spec.case_check.replace('_', ' ')} not checked (no case: give --case)"
     else:
         status, reason = _CASE_CHECKERS[spec.case_check](letter, facts)
     if status == "fail" and not spec.enforced:
@@ -434,6 +426,8 @@ def check_letter(
     *,
     data_values: Iterable[str] = (),
     draft_fields: Mapping[str, Any] | None = None,
+    ombudsman: Mapping[str, str] | None = None,
+    landlord: Mapping[str, str] | None = None,
 ) -> CheckResult:
     """Check ``doc`` against ``specs``.
 
@@ -442,12 +436,16 @@ def check_letter(
     ``facts``, case checks are reported as skipped ("not checked"). With
     ``draft_fields`` (the draft's field values), an element whose ``fields`` are empty
     fails and one whose ``applies_when`` does not hold is skipped; without them,
-    elements with ``applies_when`` are skipped as not checked."""
+    elements with ``applies_when`` are skipped as not checked. ``ombudsman`` (the
+    pack's ``[ombudsman]``) and ``landlord`` (the letterhead) are what the contact
+    details printed in the letter are compared with."""
     if isinstance(doc, str):
         doc = DocxText.from_text(doc)
     values = sorted({normalise_text(v) for v in data_values if isinstance(v, str)}, key=len, reverse=True)
-    letter = _Letter(doc, _mask(doc.text, values))
-    results = [_check_element(spec, letter, facts, draft_fields) for spec in specs]
+    masked = _mask(doc.text, values)
+    letter = _Letter(doc, masked)
+    view = LetterView(doc, masked, draft_fields, facts, ombudsman or {}, landlord or {}, values)
+    results = [_check_element(spec, letter, view, draft_fields) for spec in specs]
     leftovers = [(i, found) for i, found in enumerate(letter.markers) if found]
     if leftovers:
         index, markers = leftovers[0]

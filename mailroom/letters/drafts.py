@@ -39,10 +39,18 @@ from mailroom.domain.ids import case_reference
 from mailroom.filing import sha256_hex
 from mailroom.letters.check import CaseFacts, CheckResult, check_letter, find_placeholders
 from mailroom.letters.docx_text import DocxReadError, read_docx_text
-from mailroom.letters.pack import LetterError, LetterPack, LetterSpec, letter_pack, sender
+from mailroom.letters.pack import (
+    LetterError,
+    LetterPack,
+    LetterSpec,
+    landlord_policy,
+    letter_pack,
+    sender,
+)
 from mailroom.letters.pdf import PdfError, convert_to_pdf
 from mailroom.letters.render import LetterRenderer, TemplateError, clean_context, clean_text
 from mailroom.letters.types import DECISION_VALUES, FIELDS, FieldSpec, LetterType
+from mailroom.letters.unknowns import printed_unknowns
 from mailroom.outbound import enqueue
 from mailroom.publishing import write_case_manifest
 from mailroom.services import Services
@@ -208,6 +216,13 @@ def _check_choices(fields: Mapping[str, Any], exclusions: Sequence[str]) -> None
             "definition; give one decision per point, in the same order (6.7, 6.18)"
         )
     for index, decision in enumerate(decisions or []):
+        if not decision["reasons"]:
+            # 6.7 / 6.18: clear reasons for every decision; a blank would print as an
+            # empty "The reasons for our decision:".
+            raise LetterError(
+                f"field decisions[{index}].reasons: empty; give the reasons for the decision on "
+                f"{decision['point'] or 'this point'!r} (6.7, 6.18)"
+            )
         if decision["decision"] not in DECISION_VALUES:
             raise LetterError(
                 f"field decisions[{index}].decision: {decision['decision']!r} is not one of "
@@ -308,7 +323,26 @@ def case_facts(
         response_due=dates.response_due,
         extension_cap_date=dates.extension_cap,
         good_reason_recorded=bool(fields.get("good_reason")),
+        today=now.astimezone(LONDON).date(),
+        received=dates.received,
+        acknowledged=dates.acknowledged,
+        original_due=dates.original_due,
     )
+
+
+def exclusion_ids(settings: Settings, pack: LetterPack) -> list[str]:
+    """The exclusions a refusal may rely on: the pack's (2.2's examples) and the
+    landlord policy's own (2.2 lets a policy set out others; `rules check` flags
+    those without a Code basis for review)."""
+    policy = landlord_policy(settings)
+    own = [e.id for e in policy.exclusions] if policy is not None else []
+    return list(dict.fromkeys([*pack.exclusions, *own]))
+
+
+def _contacts(services: Services | None, settings: Settings, pack: LetterPack) -> dict[str, Any]:
+    """What the contact details a letter prints are compared with."""
+    landlord, _ = sender(settings).context(1)
+    return {"ombudsman": dict(pack.ombudsman), "landlord": landlord}
 
 
 _TEMPLATE_MARKERS = frozenset({"{{", "}}", "{%", "%}"})
@@ -403,10 +437,40 @@ def _render(
     )
     try:
         docx = _RENDERER.render(spec.template, context)
+        unknown = printed_unknowns(lambda probe: _RENDERER.render(spec.template, probe), context)
     except TemplateError as exc:
         raise LetterError(f"{spec.type.value}: {exc}") from None
+    if unknown:
+        raise _unknown(spec, complaint, unknown)
     check = _check(services, repo, complaint, spec, fields, docx, now)
     return _Rendered(docx, _json(context), check)
+
+
+_UNKNOWN_WHAT = {
+    "acknowledged_date": "the date stage {stage} was acknowledged",
+    "response_due": "the stage {stage} response date",
+    "original_due": "the stage {stage} response date",
+    "extension_cap_date": "the latest date the stage {stage} response may be extended to",
+}
+
+
+def _unknown(spec: LetterSpec, complaint: Complaint, paths: Sequence[str]) -> LetterError:
+    """One line: what the letter would print blank, and the step that makes it known."""
+    stage = _stage(spec, complaint)
+    first = paths[0]
+    if first in _UNKNOWN_WHAT:
+        what = _UNKNOWN_WHAT[first].format(stage=stage)
+        step = (
+            f"record the stage {stage} acknowledgement first (approve its acknowledgement letter, or "
+            f"`mailroom cases record {complaint.id} stage{stage}_acknowledged --at ...`)"
+        )
+    else:
+        what = f"the {first.replace('.', ' ')}"
+        step = f"set {first} in the landlord policy (policy.landlord_file) first"
+    more = f" (and {len(paths) - 1} more: {', '.join(paths[1:])})" if len(paths) > 1 else ""
+    return LetterError(
+        f"{spec.type.value} not drafted: the letter prints {what}, which is not known yet{more}; {step}"
+    )
 
 
 def _check(
@@ -428,6 +492,7 @@ def _check(
         case_facts(services, repo, complaint, spec, fields, now),
         data_values=data_values(complaint, fields),
         draft_fields=field_context(spec.type, fields),
+        **_contacts(services, services.settings, letter_pack(services.settings)),
     )
 
 
@@ -505,7 +570,7 @@ def draft(
     kind = _letter_type(letter_type)
     pack = letter_pack(services.settings)
     spec = pack.letter(kind)
-    clean = validate_fields(kind, fields, pack.exclusions)
+    clean = validate_fields(kind, fields, exclusion_ids(services.settings, pack))
     now = services.clock.now()
     with services.store.transaction() as repo:
         complaint = _complaint(repo, complaint_id)
@@ -673,7 +738,39 @@ class _Approval:
     complaint_id: str
 
 
+def _require_landlord(settings: Settings, draft_id: int) -> None:
+    """A letter goes out only from a landlord the resident can reach: a name, a
+    phone number, and an email or postal address from the landlord policy."""
+    policy = landlord_policy(settings)
+    if policy is None:
+        raise LetterError(
+            f"letter {draft_id} cannot be approved: no landlord policy (policy.landlord_file), so the "
+            "letter would come from the neutral 'Your landlord' with no contact details; set it "
+            "(rules/policies/*.toml are examples) and check it with `mailroom rules check`"
+        )
+    landlord = policy.landlord
+    missing = [
+        what
+        for what, given in (
+            ("a name (landlord.name)", landlord.name.strip()),
+            ("a phone number (landlord.phone)", landlord.phone.strip()),
+            (
+                "an email or postal address (landlord.email or landlord.address)",
+                landlord.email or landlord.address,
+            ),
+        )
+        if not given
+    ]
+    if missing:
+        raise LetterError(
+            f"letter {draft_id} cannot be approved: the landlord policy {policy.source} gives no "
+            f"{' and no '.join(m.removeprefix('a ').removeprefix('an ') for m in missing)}, so the resident "
+            "could not contact you about the letter; add them to the policy"
+        )
+
+
 def _prepare_approval(services: Services, draft_id: int, pack: LetterPack, now: datetime) -> _Approval:
+    _require_landlord(services.settings, draft_id)
     refreshed = False
     with services.store.transaction() as repo:
         letter = _open_draft(repo, draft_id)
@@ -825,13 +922,15 @@ def check_file(
     pack = letter_pack(settings)
     spec = pack.letter(kind)
     data = _read_docx(path)
-    clean = None if fields is None else validate_fields(kind, fields, pack.exclusions)
+    clean = None if fields is None else validate_fields(kind, fields, exclusion_ids(settings, pack))
+    contacts = _contacts(services, settings, pack)
     if complaint_id is None:
         return check_letter(
             read_docx_text(data),
             spec.elements,
             data_values=data_values(None, clean),
             draft_fields=None if clean is None else field_context(kind, clean),
+            **contacts,
         )
     if services is None:
         raise LetterError("checking against a case needs the database")
@@ -844,6 +943,7 @@ def check_file(
             facts,
             data_values=data_values(complaint, clean),
             draft_fields=None if clean is None else field_context(kind, clean),
+            **contacts,
         )
 
 

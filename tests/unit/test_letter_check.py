@@ -250,7 +250,9 @@ def test_missing_enforced_element_fails() -> None:
     assert not result.passed
     [failure] = result.failures()
     assert failure.id == "ombudsman" and failure.enforced and failure.paragraph == "6.5"
-    assert "0300 111 3000" in failure.reason
+    # Plain English: what the resident would miss and the fix, never the pattern.
+    assert "contact details of the Ombudsman" in failure.reason and "Fix:" in failure.reason
+    assert "0300 111 3000" not in failure.reason and "\\b" not in failure.reason
 
 
 def test_placeholder_in_element_paragraph_fails() -> None:
@@ -289,7 +291,8 @@ def test_forbidden_wording_fails() -> None:
     )
     result = check_letter(letter, SPECS, FACTS)
     element = next(e for e in result.elements if e.id == "no_reasons_needed")
-    assert element.status == "fail" and "forbidden" in element.reason
+    assert element.status == "fail" and "does not allow" in element.reason
+    assert "tell us your reasons" in element.reason
     assert not result.passed
 
 

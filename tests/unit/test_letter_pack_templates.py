@@ -20,6 +20,7 @@ from docxtpl import DocxTemplate, Listing
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from mailroom.letters.binding import BINDINGS
 from mailroom.letters.types import (
     AUTOMATIC_CONTEXT,
     DECISION_VALUES,
@@ -72,7 +73,7 @@ def matches(pattern: str, text: str) -> bool:
 
 
 def failing(element: dict[str, Any], text: str) -> list[str]:
-    return [pattern for pattern in element["patterns"] if not matches(pattern, text)]
+    return [pattern for pattern in element.get("patterns", []) if not matches(pattern, text)]
 
 
 def forbidden(element: dict[str, Any], text: str) -> list[str]:
@@ -157,9 +158,12 @@ def test_elements_are_well_formed(letter_type: LetterType) -> None:
         assert KEBAB.fullmatch(element["id"]), where
         assert element["description"] and isinstance(element["paragraph"], str), where
         assert element["tag"] in TAGS, where
-        assert element["patterns"] or element.get("case_check"), f"{where}: no patterns and no case_check"
+        assert element.get("patterns", []) or element.get("case_check") or element.get("binds"), (
+            f"{where}: no patterns, case_check or binds"
+        )
+        assert set(element.get("binds", [])) <= set(BINDINGS), where
         assert element.get("case_check", "stage") in CASE_CHECKS, where
-        for pattern in [*element["patterns"], *element.get("forbidden_patterns", [])]:
+        for pattern in [*element.get("patterns", []), *element.get("forbidden_patterns", [])]:
             re.compile(pattern, re.IGNORECASE)
         assert set(element.get("fields", [])) <= names, where
         condition = element.get("applies_when")
@@ -248,9 +252,9 @@ def test_patterns_fail_without_the_paragraphs_they_matched(letter_type: LetterTy
     paragraphs = render(letter_type, context)
     problems = []
     for element in elements(letter_type):
-        if not (enforced(element) and element["patterns"] and applies(element, context)):
+        if not (enforced(element) and element.get("patterns", []) and applies(element, context)):
             continue
-        hit = [any(matches(p, text) for p in element["patterns"]) for _, text in paragraphs]
+        hit = [any(matches(p, text) for p in element.get("patterns", [])) for _, text in paragraphs]
         everywhere = [para for para, drop in zip(paragraphs, hit, strict=True) if not drop]
         body_only = [
             para for para, drop in zip(paragraphs, hit, strict=True) if not (drop and para[0] == "body")
