@@ -117,7 +117,7 @@ def run(
     """Read the configured mailbox(es): log, file and acknowledge every new mail."""
     from mailroom.config import ConfigError
 
-    with command_services(config) as services:
+    with command_services(config, create=True) as services:
         sources = services.sources()
         if not sources:
             raise ConfigError("no mail source configured: set imap.host or maildir.path")
@@ -130,6 +130,15 @@ def run(
         finally:
             for source in sources:
                 source.close()
+
+
+@app.command()
+def init(config: ConfigOption = None) -> None:
+    """Create the database and storage of a new deployment (or bring them up to date)."""
+    with command_services(config, create=True) as services:
+        where = services.settings.database.url.partition("://")[0] or str(services.settings.database_url)
+        root = services.storage.root
+    out().print(f"ready: database {where}, storage {root}")
 
 
 def _remind(services: Services) -> None:
@@ -171,7 +180,7 @@ def ingest(
         if not path.exists():
             raise IntakeError(f"no such file or folder: {path}")
     source = MaildirSource(paths)
-    with command_services(config) as services:
+    with command_services(config, create=True) as services:
         _print_report(_run_with_progress(services, [source]))
         from mailroom.bounces import link_bounces
 

@@ -47,11 +47,20 @@ def command_group(help_text: str) -> typer.Typer:
 
 
 @contextmanager
-def command_services(config: Path | None) -> Iterator[Services]:
+def command_services(config: Path | None, create: bool = False) -> Iterator[Services]:
+    """The services of one command. Only ``create`` commands (init, run, ingest) may
+    start a new SQLite database: any other run outside a deployment would leave an
+    empty one behind and show an empty office instead of saying what is wrong."""
     from mailroom.config import load_settings
     from mailroom.services import build_services
 
-    services = build_services(load_settings(config))
+    from mailroom.rule_pack_source import load_settings_rule_pack
+
+    settings = load_settings(config)
+    if not create:
+        load_settings_rule_pack(settings)  # a policy laxer than the Code is the first thing to say
+        require_database(settings.database_url)
+    services = build_services(settings)
     try:
         yield services
     finally:
@@ -70,6 +79,7 @@ def command_reader(config: Path | None) -> Iterator[Reader]:
         if reader is not None:
             yield reader
             return
+    require_database(quick.database_url)
     with command_services(config):
         pass
     with open_reader(quick.database_url) as reader:
@@ -102,6 +112,20 @@ def quick_settings(config: Path | None) -> QuickSettings:
         closure_days=tuple(settings.calendar.closure_days),
         extra_working_days=tuple(settings.calendar.extra_working_days),
     )
+
+
+def require_database(database_url: str) -> None:
+    from mailroom.errors import NoDatabaseError
+
+    scheme, _, rest = database_url.partition("://")
+    if scheme.partition("+")[0] != "sqlite":
+        return  # a server database: its schema is created or migrated on first use
+    path = rest[1:] if rest.startswith("/") else rest
+    if path and path != ":memory:" and not Path(path).exists():
+        raise NoDatabaseError(
+            f"no database at {path}: run `mailroom init` in the deployment's folder first, "
+            "or pass --config with its settings"
+        )
 
 
 def check_rule_pack(rule_pack: Path | None, clocks: dict[str, int]) -> None:

@@ -14,3 +14,7 @@ class UserError(Exception):
 
 class IntakeError(UserError):
     """Input a person gave that cannot be taken: an argument, a file, a complaint ID."""
+
+
+class NoDatabaseError(UserError):
+    """A command that needs the records was run where there are none."""

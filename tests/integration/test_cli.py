@@ -134,7 +134,9 @@ def write_config(root: Path, name: str = "mailroom.toml", extra: str = "") -> Pa
 
 def new_workspace(root: Path) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
-    return Workspace(root, write_config(root), root / "storage")
+    workspace = Workspace(root, write_config(root), root / "storage")
+    workspace.ok("init")  # only init, run and ingest may create the database
+    return workspace
 
 
 def drop(folder: Path, mails: dict[str, bytes]) -> Path:

@@ -15,12 +15,15 @@ def mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def write_config(tmp_path: Path, extra: str = "") -> Path:
+def write_config(tmp_path: Path, extra: str = "", init: bool = True) -> Path:
     config = tmp_path / "mailroom.toml"
     storage = tmp_path / "storage"
     config.write_text(
         f'[storage]\nroot = "{storage}"\n[maildir]\npath = ""\n[worker]\nprogress = false\n{extra}'
     )
+    if init:  # only init, run and ingest may create the database
+        created = mailroom(config, "init")
+        assert created.returncode == 0, created.stderr
     return config
 
 
@@ -83,7 +86,7 @@ def test_deadlines_and_cases_show_report_the_code_clocks(tmp_path: Path) -> None
 
 
 def test_a_policy_laxer_than_the_code_stops_mailroom_with_one_line(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "[policy]\nclocks = { stage1_response = 15 }\n")
+    config = write_config(tmp_path, "[policy]\nclocks = { stage1_response = 15 }\n", init=False)
     result = mailroom(config, "deadlines")
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()

@@ -25,6 +25,7 @@ def _mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def case(tmp_path: Path) -> tuple[Path, str]:
     config = tmp_path / "mailroom.toml"
     config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    assert _mailroom(config, "init").returncode == 0
     logged = _mailroom(
         config, "cases", "new", "--channel", "phone", "--name", "Ada Resident", "--received", "now",
         "--subject", "Damp in the back bedroom", "--json",

@@ -24,6 +24,7 @@ def _mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def case(tmp_path: Path) -> tuple[Path, str]:
     config = tmp_path / "mailroom.toml"
     config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    assert _mailroom(config, "init").returncode == 0
     logged = _mailroom(
         config, "cases", "new", "--channel", "letter", "--name", "Jon Smyth", "--email", "jon@example.org",
         "--received", "2026-11-20T10:00", "--subject", "Repairs not done", "--json",

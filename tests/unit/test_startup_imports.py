@@ -59,18 +59,32 @@ def test_help_loads_no_domain(tmp_path: Path, env: dict[str, str]) -> None:
 def test_a_listing_on_an_existing_store_loads_neither_sqlalchemy_nor_alembic(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    """The first command creates and migrates the store (SQLAlchemy and Alembic);
-    the next listing reads it through the driver alone and finds the same rows."""
+    """`init` creates and migrates the store (SQLAlchemy and Alembic); a listing then
+    reads it through the driver alone."""
     config = tmp_path / "mailroom.toml"
     config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n', encoding="utf-8")
-    first_code, first, first_out = _loaded_by(
-        ["cases", "list", "--json", "--config", str(config)], tmp_path, env
-    )
-    assert first_code == 0 and json.loads(first_out) == []
+    code, first, _ = _loaded_by(["init", "--config", str(config)], tmp_path, env)
+    assert code == 0
     assert {"sqlalchemy", "alembic"} <= first  # a new database was created the usual way
     code, loaded, out = _loaded_by(["cases", "list", "--json", "--config", str(config)], tmp_path, env)
     assert code == 0 and json.loads(out) == []
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_a_listing_outside_a_deployment_says_so_and_creates_nothing(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mailroom", "cases", "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert "no database" in line and "mailroom init" in line
+    assert not (tmp_path / "storage").exists()
 
 
 def test_working_days_load_the_holidays_package_once(tmp_path: Path, env: dict[str, str]) -> None:
