@@ -53,6 +53,8 @@ class _Section(BaseModel):
 class StorageSettings(_Section):
     root: Path = DEFAULT_STORAGE_ROOT
     max_message_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    # A group given read access to the records (docs/records.md); "" keeps them private.
+    records_group: str = Field(default="", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$|^$")
 
 
 class IngestSettings(_Section):

@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 def filing_modes(settings: Settings) -> Modes:
     """Private, or readable by a records group (docs/records.md). The group is
-    read from ``storage.records_group`` when the settings have it."""
-    group = getattr(settings.storage, "records_group", None)
+    is ``storage.records_group``."""
+    group = settings.storage.records_group
     if not group:
         return PRIVATE
     try:
