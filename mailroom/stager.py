@@ -49,6 +49,7 @@ StagedBatch = Callable[[], list[StagedMail]]  # call to wait for the batch's res
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _STOP_SECONDS = 5.0  # for a helper asked to stop to exit before it is killed
+_START_SECONDS = 60.0  # for a new helper to import the parser (about 0.3 s; more on a loaded machine)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ class Helper:
         self._process.start()
         child.close()
         self._conn = parent
+        # Wait until it is ready, so a mail's budget never pays for the start-up.
+        try:
+            ready = parent.poll(_START_SECONDS) and parent.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._kill()
+            raise RuntimeError("the staging helper process did not start")
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` in the helper; raises ``Overrun`` if it runs out
@@ -182,6 +191,7 @@ def _serve(conn: Connection, parent_pid: int, memory_bytes: int, stage: Any) -> 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would dump core
     _limit(resource.RLIMIT_AS, memory_bytes)
     set_stage_hook(lambda name: setattr(stage, "value", STAGES.index(name) + 1))
+    conn.send("ready")
     while True:
         try:
             message = conn.recv()

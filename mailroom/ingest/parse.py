@@ -495,7 +495,7 @@ def _decode_bytes(data: bytes, charset: str) -> str:
         return ""
     try:
         return data.decode(charset or "utf-8")
-    except (LookupError, UnicodeError):
+    except (LookupError, ValueError):  # ValueError: a charset name with a NUL (UnicodeError is one too)
         return data.decode("utf-8", "replace")
 
 
@@ -548,7 +548,8 @@ def _people_mailparser(raw: bytes, headers: dict[str, list[str]]) -> _People:
         sender=_sender(from_, headers),
         to=_addresses_from_pairs(mail.to),
         cc=_addresses_from_pairs(mail.cc),
-        date=_aware_utc(mail.date),
+        # mail-parser drops a date whose weekday is wrong; the stdlib reads it.
+        date=_aware_utc(mail.date) or _parse_date(_first(headers, "date")),
         defects=frozenset(str(d) for d in mail.defects_categories),
     )
 
@@ -761,7 +762,7 @@ def decode_text(data: bytes, charset: str) -> str:
         charset = "cp1252"
     try:
         return data.decode(charset)
-    except (LookupError, UnicodeError):
+    except (LookupError, ValueError):  # ValueError: a charset name with a NUL (UnicodeError is one too)
         pass
     try:
         return data.decode("utf-8")
