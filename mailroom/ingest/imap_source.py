@@ -43,6 +43,8 @@ MAX_ATTEMPTS = 5  # per operation; then SourceError and the worker tries again l
 MAX_BATCH_BYTES = 32 * 1024 * 1024  # bounds memory: a bigger mail is fetched alone
 UID_SEARCH_SPAN = 50_000  # UIDs per SEARCH: keeps replies far below imaplib's 1 MB line limit
 FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE"]
+OVERSIZE_PREFIX_BYTES = 64 * 1024  # what is fetched of a mail over the size limit (issue 9)
+OVERSIZE_HEAD_KEY = b"BODY[]<0>"
 IDLE_CHECK_MAX = 30.0
 INSTANT = 0.05  # an idle_check "return" faster than this, with nothing read, is EOF
 DEAD_AFTER_INSTANT = 3
@@ -64,6 +66,13 @@ class _Selected:
 
 class ImapSource:
     """MailSource for one IMAP account and folder (``settings.folder``)."""
+
+    # -- size limit (issue 9) ------------------------------------------------
+    # Mails whose RFC822.SIZE is over this are not fetched whole: only their
+    # first OVERSIZE_PREFIX_BYTES, for quarantine. The worker sets it from
+    # storage.max_message_bytes.
+    max_message_bytes: int = 100 * 1024 * 1024
+    # -- end size limit ------------------------------------------------------
 
     def __init__(
         self,
@@ -309,10 +318,57 @@ class ImapSource:
                 len(keys) - len(live),
                 len(keys),
             )
+        # -- size limit (issue 9): checked on RFC822.SIZE, before any body is read
+        oversize = [uid for uid in live if sizes[uid] > self.max_message_bytes]
+        if oversize:
+            heads = self._fetch_heads(folder, uidvalidity, [by_uid[uid] for uid in oversize], sizes)
+            if heads:
+                yield heads
+            live = [uid for uid in live if sizes[uid] <= self.max_message_bytes]
+        # -- end size limit
         for group in _split_by_size(live, sizes, MAX_BATCH_BYTES):
             mails = self._fetch_group(folder, uidvalidity, [by_uid[uid] for uid in group])
             if mails:
                 yield mails
+
+    # -- size limit (issue 9) ----------------------------------------------------
+
+    def _fetch_heads(
+        self, folder: str, uidvalidity: int, keys: list[SourceKey], sizes: Mapping[int, int]
+    ) -> list[FetchedMail]:
+        """Mails over the size limit: their first bytes and real size, for quarantine.
+        The whole mail stays on the server (moved to the processed folder)."""
+        uids = [int(key.uid) for key in keys]
+        response = self._run(
+            "fetch", partial(self._heads, folder=folder, uidvalidity=uidvalidity, uids=uids)
+        )
+        mails = []
+        for key in keys:
+            data = response.get(int(key.uid))
+            if not data:
+                continue  # gone since the sizes were read
+            head = data.get(OVERSIZE_HEAD_KEY)
+            mails.append(
+                FetchedMail(
+                    key=key,
+                    raw=head if isinstance(head, bytes) else b"",
+                    received_at=_received_at(key, data.get(b"INTERNALDATE")),
+                    size=sizes[int(key.uid)],
+                )
+            )
+        return mails
+
+    def _heads(
+        self, client: IMAPClient, *, folder: str, uidvalidity: int, uids: list[int]
+    ) -> dict[int, dict[bytes, Any]]:
+        if self._select(client, folder).uidvalidity != uidvalidity:
+            return {}
+        response: dict[int, dict[bytes, Any]] = client.fetch(
+            uids, [f"BODY.PEEK[]<0.{OVERSIZE_PREFIX_BYTES}>", "INTERNALDATE"]
+        )
+        return response
+
+    # -- end size limit ------------------------------------------------------------
 
     def _sizes(self, client: IMAPClient, *, folder: str, keys: list[SourceKey]) -> tuple[int, dict[int, int]]:
         """RFC822.SIZE of each key still in the folder, to plan memory-bounded batches."""

@@ -49,14 +49,17 @@ def tnef_blob(mapi: bytes) -> bytes:
 def tnef_property_count() -> bytes:
     """A winmail.dat of 21 bytes claiming 2^32 MAPI properties (tnefparse: ~16 h of warnings)."""
     return _with_attachment(
-        "tnef-count", b"application/ms-tnef", b"winmail.dat", tnef_blob(struct.pack("<I", 0xFFFFFFFF))
+        "tnef-property-count",
+        b"application/ms-tnef",
+        b"winmail.dat",
+        tnef_blob(struct.pack("<I", 0xFFFFFFFF)),
     )
 
 
 def tnef_value_count() -> bytes:
     """A winmail.dat claiming 2^32 values of a 2-byte type (tnefparse: 4.9 GB in 45 s)."""
     mapi = struct.pack("<IHHI", 1, 0x1002, 0x3001, 0xFFFFFFFF)
-    return _with_attachment("tnef-values", b"application/ms-tnef", b"winmail.dat", tnef_blob(mapi))
+    return _with_attachment("tnef-value-count", b"application/ms-tnef", b"winmail.dat", tnef_blob(mapi))
 
 
 def encoded_words(count: int = 150_000) -> bytes:
@@ -67,29 +70,31 @@ def encoded_words(count: int = 150_000) -> bytes:
 def html_cdata(size: int = 2_000_000) -> bytes:
     """2 MB of ``<![CDATA[>`` in an HTML body (HTMLParser: 78 s)."""
     body = b"<p>The mould is back.</p>" + b"<![CDATA[>" * (size // 10)
-    return _mail("cdata", b"Subject: cdata\r\nContent-Type: text/html; charset=utf-8\r\n", body)
+    return _mail("html-cdata", b"Subject: cdata\r\nContent-Type: text/html; charset=utf-8\r\n", body)
 
 
 def content_type_params(size: int = 1_600_000) -> bytes:
     """1.6 MB of Content-Type parameters (the stdlib's _parseparam: 84 s)."""
     params = b"; ".join(b"p%d=v" % i for i in range(size // 10))
-    return _mail("params", b"Subject: params\r\nContent-Type: text/plain; " + params + b"\r\n", b"text\r\n")
+    headers = b"Subject: params\r\nContent-Type: text/plain; " + params + b"\r\n"
+    return _mail("content-type-params", headers, b"text\r\n")
 
 
 def mime_parts(count: int = 300_000) -> bytes:
     """300,000 empty MIME parts in 8.7 MB (152 s, 1.1 GB, 300,000 files)."""
     body = b"--p\r\n\r\n" * count + b"--p--\r\n"
-    return _mail("parts", b"Subject: parts\r\nContent-Type: multipart/mixed; boundary=p\r\n", body)
+    return _mail("mime-parts", b"Subject: parts\r\nContent-Type: multipart/mixed; boundary=p\r\n", body)
 
 
 def deep_nesting(depth: int = 5_000) -> bytes:
     level = b"--n%d\r\nContent-Type: multipart/mixed; boundary=n%d\r\n\r\n"
     body = b"".join(level % (i, i + 1) for i in range(depth))
-    return _mail("nesting", b"Subject: nesting\r\nContent-Type: multipart/mixed; boundary=n0\r\n", body)
+    return _mail("deep-nesting", b"Subject: nesting\r\nContent-Type: multipart/mixed; boundary=n0\r\n", body)
 
 
 def unclosed_tags(count: int = 100_000) -> bytes:
-    return _mail("unclosed", b"Subject: tags\r\nContent-Type: text/html\r\n", b"<a" * count + b"<p>end</p>")
+    headers = b"Subject: tags\r\nContent-Type: text/html\r\n"
+    return _mail("unclosed-tags", headers, b"<a" * count + b"<p>end</p>")
 
 
 def rich_markup() -> bytes:
@@ -98,7 +103,7 @@ def rich_markup() -> bytes:
         "[link=https://evil.example]Click[/link] [/x] [bold red]urgent \x1b]8;;https://evil\x07 \u202egnp.exe"
     )
     return _mail(
-        "markup",
+        "rich-markup",
         b"Subject: " + subject.encode() + b"\r\n",
         "Body with [/x] and \u202e bidi.\r\n".encode(),
     ).replace(b"From: Robert Finch", b"From: \"[link=https://evil.example]Robert[/link]\"")
@@ -107,7 +112,7 @@ def rich_markup() -> bytes:
 def dated(year: int) -> bytes:
     """A complaint whose Date: the sender set to ``year`` (1970: epoch; 2097: far future)."""
     return (
-        _mail(f"dated-{year}", b"Subject: Damp in my flat\r\n", b"The damp is back in my bedroom.\r\n")
+        _mail(f"date-{year}", b"Subject: Damp in my flat\r\n", b"The damp is back in my bedroom.\r\n")
         .replace(b"Mon, 23 Nov 2026", b"Mon, 23 Nov %d" % year)
     )
 
