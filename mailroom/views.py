@@ -133,9 +133,23 @@ def deadline_view(deadline: Deadline) -> dict[str, Any]:
     }
 
 
+def clocks_error(complaint: ComplaintLike, deadlines: list[Deadline]) -> str | None:
+    """Why a complaint has no Code clocks, or None. Every complaint has them
+    from receipt; none means no reminder will ever fire for it, so this is an
+    error a person must see (a receipt time outside the working-day calendar)."""
+    if deadlines:
+        return None
+    received = complaint.received_at.astimezone(LONDON).date().isoformat()
+    return (
+        f"no Code clocks: received {received}, outside the working-day calendar; "
+        "no deadline or reminder will run for this case"
+    )
+
+
 def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Deadline]) -> dict[str, Any]:
     return {
         **complaint_summary(complaint),
+        "error": clocks_error(complaint, deadlines),
         "deadlines": [deadline_view(deadline) for deadline in deadlines],
         "description": complaint.description,
         "contact": {

@@ -1,0 +1,37 @@
+"""A complaint without Code clocks is an error shown in `cases show` JSON (issue 9),
+not a warning on stderr: no deadline or reminder would ever run for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mailroom.clocks import deadlines_of
+from mailroom.domain.models import Channel
+from mailroom.other_channels import OtherChannelComplaint, log_complaint
+from mailroom.services import Services
+from mailroom.views import complaint_detail
+
+
+def _detail(services: Services, received: datetime) -> dict[str, object]:
+    complaint_id = log_complaint(
+        services,
+        OtherChannelComplaint(Channel.PHONE, received, "Eileen Doherty", "", "Damp", "The damp is back."),
+    )
+    with services.store.transaction() as repo:
+        complaint = repo.get_complaint(complaint_id)
+        assert complaint is not None
+        return complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
+
+
+def test_a_complaint_received_outside_the_calendar_shows_an_error(services: Services) -> None:
+    detail = _detail(services, datetime(1901, 3, 1, 10, tzinfo=UTC))
+    assert detail["deadlines"] == []
+    assert detail["error"] == (
+        "no Code clocks: received 1901-03-01, outside the working-day calendar; "
+        "no deadline or reminder will run for this case"
+    )
+
+
+def test_a_complaint_with_its_clocks_has_no_error(services: Services) -> None:
+    detail = _detail(services, datetime(2026, 11, 20, 10, tzinfo=UTC))
+    assert detail["deadlines"] and detail["error"] is None
