@@ -42,6 +42,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.calendar_add_working_days
 	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.parse_budget
 	$(BIN)/python -m bench.reminder_sweep
 	$(BIN)/python -m bench.letters
 
