@@ -1,9 +1,13 @@
 """Staff record the steps that start, move and stop the Code's clocks
 (acknowledgement sent, extension, response, escalation, remedies promised and
-delivered, the case closed...) until letters (issue 4) record them.
+delivered, the case withdrawn or closed...), and issued letters record theirs.
 
-Each step is checked against the case before it is written, and the case's
-stored clocks are recomputed in the same transaction.
+Each step is checked against the procedure (``[procedure]`` of the rule pack,
+``mailroom/domain/procedure.py``) at its place on the case's timeline and against
+the case's clocks before it is written; the case's status, stage and stored
+clocks are recomputed in the same transaction. A wrong step is corrected, never
+deleted: ``correct_event`` adds a correction naming it, and both stay on the
+audit trail while the corrected step stops counting.
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from mailroom.clock import LONDON
-from mailroom.deadline_store import compute, refresh_case
+from mailroom.deadline_store import compute, corrected_ref, live_events, refresh_case
+from mailroom.domain.case_steps import CORRECTED
 from mailroom.domain.case_steps import ClockEvent as ClockEvent
+from mailroom.domain.procedure import Position, Procedure
 from mailroom.errors import UserError
 from mailroom.services import Services
 from mailroom.store.repository import Repository
-from mailroom.store.schema import Complaint
+from mailroom.store.schema import Complaint, Event
 
 
 class CaseEventError(UserError):
     pass
 
 
-# Each names its own clock: these may happen many times on one case.
+# Each names its own clock: these may happen many times on one case (the duplicate
+# check for packs without a [procedure]; with one, the procedure decides).
 REPEATABLE = {
     ClockEvent.STAGE1_EXTENDED,
     ClockEvent.STAGE2_EXTENDED,
@@ -36,8 +43,8 @@ REPEATABLE = {
     ClockEvent.MP_ENQUIRY_RECEIVED,
     ClockEvent.MP_ENQUIRY_ANSWERED,
 }
-# The case is finished with: no clock on it reminds anyone.
-ENDING = {ClockEvent.REFUSED: "refused", ClockEvent.CLOSED: "closed"}
+# Without a [procedure]: the case is finished with, no clock on it reminds anyone.
+ENDING = {ClockEvent.REFUSED: "refused", ClockEvent.WITHDRAWN: "withdrawn", ClockEvent.CLOSED: "closed"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class EventDetails:
     good_reason: str = ""  # an extension beyond the Code's cap (6.4, 6.15)
     ref: int | None = None  # completions: the event id of the promise
     what: str = ""  # remedies and actions: what will be done
+    late_reason: str = ""  # an extension recorded after the clock lapsed (kept; the breach stays)
 
 
 def record_event(
@@ -88,8 +96,9 @@ def record_event_in(
         raise CaseEventError(f"no complaint {complaint_id}")
     if at < complaint.received_at:
         raise CaseEventError(f"{event.value} at {at.isoformat()} is before the complaint was received")
-    kinds = [existing.kind for existing in repo.events_of_case(complaint_id)]
-    if event not in REPEATABLE and event.value in kinds:
+    check_step_fits(services, repo, complaint_id, event.value, at)
+    kinds = [existing.kind for existing in live_events(repo, complaint_id)]
+    if services.rule_pack.procedure is None and event not in REPEATABLE and event.value in kinds:
         raise CaseEventError(f"{complaint_id} already has {event.value}")
     payload = _payload(services, repo, complaint, event, at, details)
     detail = " ".join(
@@ -100,16 +109,157 @@ def record_event_in(
     event_id = repo.add_event_returning_id(
         at, event.value, detail, complaint_id, json.dumps(payload) if payload else ""
     )
-    _apply_status(complaint, event)
+    _apply_status(services, repo, complaint, event)
     refresh_case(services, repo, complaint_id)
     return event_id
 
 
-def _apply_status(complaint: Complaint, event: ClockEvent) -> None:
-    if event in ENDING:
+# -- the procedure ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """Where a case is in the procedure, and the steps that may be recorded next."""
+
+    state: str
+    stage: int
+    allowed: tuple[str, ...]
+
+
+def case_state(services: Services, complaint_id: str) -> CaseState | None:
+    """The case's position in the procedure; None when the pack has no [procedure]."""
+    with services.store.transaction() as repo:
+        if repo.get_complaint(complaint_id) is None:
+            raise CaseEventError(f"no complaint {complaint_id}")
+        procedure = services.rule_pack.procedure
+        if procedure is None:
+            return None
+        position, _ = procedure.replay(_timeline(live_events(repo, complaint_id)))
+        return CaseState(position.state, position.stage, procedure.allowed(position))
+
+
+def check_step_fits(
+    services: Services, repo: Repository, complaint_id: str, event: str, at: datetime
+) -> None:
+    """Refuse, in one line naming the state and the steps allowed next, a step that
+    does not fit the case at ``at``, or would put a step recorded after it out of order.
+    ``letters approve`` calls it too, before it converts anything."""
+    procedure = services.rule_pack.procedure
+    if procedure is None:
+        return
+    events = live_events(repo, complaint_id)
+    earlier = [e for e in events if e.at <= at]
+    position, _ = procedure.replay(_timeline(earlier))
+    if not procedure.fits(position, event):
+        # The usual slip is recording a step twice: say so first.
+        done = next((e for e in events if e.kind == event), None)
+        already = f"{complaint_id} already has {event} (event {done.id}); " if done else f"{complaint_id}: "
+        raise CaseEventError(already + procedure.refusal(position, event))
+    later = [e for e in events if e.at > at]
+    broken = _new_misfits(procedure, events, [*_timeline(earlier), (None, event), *_timeline(later)])
+    if broken:
+        raise CaseEventError(
+            f"{complaint_id}: {event} at {at.isoformat()} does not fit before "
+            f"{broken.kind} (event {broken.id}, {broken.at.isoformat()}), recorded after it; "
+            f"correct that step first"
+        )
+
+
+def _timeline(events: list[Event]) -> list[tuple[int | None, str]]:
+    return [(e.id, e.kind) for e in events]
+
+
+def _new_misfits(
+    procedure: Procedure, events: list[Event], changed: list[tuple[int | None, str]]
+) -> Event | None:
+    """The first event that fits the case's timeline now but would not in ``changed``."""
+    _, before = procedure.replay(_timeline(events))
+    _, after = procedure.replay(changed)
+    fresh = set(after) - set(before)
+    return next((e for e in events if e.id in fresh), None)
+
+
+def _position(services: Services, repo: Repository, complaint_id: str) -> Position | None:
+    procedure = services.rule_pack.procedure
+    if procedure is None:
+        return None
+    return procedure.replay(_timeline(live_events(repo, complaint_id)))[0]
+
+
+def _apply_status(
+    services: Services, repo: Repository, complaint: Complaint, event: ClockEvent | None
+) -> None:
+    """The complaint's status and stage, replayed from its steps (a correction can move them back)."""
+    procedure = services.rule_pack.procedure
+    position = _position(services, repo, complaint.id)
+    if procedure is not None and position is not None:
+        complaint.status = procedure.states[position.state].status
+        complaint.stage = position.stage
+    elif event in ENDING:
         complaint.status = ENDING[event]
     elif event == ClockEvent.ESCALATION_REQUESTED:
         complaint.status, complaint.stage = "open", 2  # a closed stage 1 case reopens at stage 2
+
+
+# -- corrections -----------------------------------------------------------------------------
+
+
+def correct_event(services: Services, complaint_id: str, event_id: int, reason: str, by: str = "") -> int:
+    """Correct a wrong step: a correction event naming it is added (both stay on the
+    audit trail; nothing is deleted) and the step stops counting for the case's clocks,
+    status and stage. Returns the correction's event id."""
+    if not reason.strip():
+        raise CaseEventError("a correction needs --reason: why the step was wrong")
+    with services.store.transaction() as repo:
+        complaint = repo.get_complaint(complaint_id)
+        if complaint is None:
+            raise CaseEventError(f"no complaint {complaint_id}")
+        events = repo.events_of_case(complaint_id)
+        target = next((e for e in events if e.id == event_id), None)
+        if target is None:
+            raise CaseEventError(f"{complaint_id} has no event {event_id}")
+        if target.kind not in {step.value for step in ClockEvent}:
+            raise CaseEventError(f"event {event_id} is {target.kind}, not a step; only steps are corrected")
+        if any(e.kind == CORRECTED and corrected_ref(e) == event_id for e in events):
+            raise CaseEventError(f"event {event_id} ({target.kind}) is already corrected")
+        live = live_events(repo, complaint_id)
+        _refuse_if_depended_on(live, target)
+        procedure = services.rule_pack.procedure
+        if procedure is not None:
+            broken = _new_misfits(procedure, live, _timeline([e for e in live if e.id != event_id]))
+            if broken:
+                raise CaseEventError(
+                    f"{complaint_id}: without event {event_id} ({target.kind}), {broken.kind} "
+                    f"(event {broken.id}) would not fit; correct that step first"
+                )
+        now = services.clock.now()
+        who = f" by {by}" if by else ""
+        correction_id = repo.add_event_returning_id(
+            now,
+            CORRECTED,
+            f"event {event_id} ({target.kind} at {target.at.isoformat()}) corrected{who}: {reason.strip()}",
+            complaint_id,
+            json.dumps({"ref": str(event_id), "reason": reason.strip(), "by": by}),
+        )
+        _apply_status(services, repo, complaint, None)
+        refresh_case(services, repo, complaint_id)
+        return correction_id
+
+
+def complaint_of_event(services: Services, event_id: int) -> str | None:
+    """The complaint an event belongs to (for ``cases correct EVENT_ID``), or None."""
+    with services.store.transaction() as repo:
+        event = repo.session.get(Event, event_id)
+        return None if event is None else event.complaint_id
+
+
+def _refuse_if_depended_on(live: list[Event], target: Event) -> None:
+    """A completion names its promise: correcting the promise first would orphan it."""
+    for event in live:
+        if event.id != target.id and json.loads(event.payload or "{}").get("ref") == str(target.id):
+            raise CaseEventError(
+                f"event {event.id} ({event.kind}) refers to event {target.id}; correct it first"
+            )
 
 
 def _payload(
@@ -157,6 +307,13 @@ def _extension(
         )
     if not services.calendar.is_working_day(details.until):
         raise CaseEventError(f"{event.value}: --until {details.until.isoformat()} is not a working day")
+    late = at >= current.lapses_at
+    if late and not details.late_reason.strip():
+        raise CaseEventError(
+            f"{event.value}: the {clock_name} clock lapsed on {current.due.isoformat()}, before "
+            f"{at.isoformat()}; an extension is recorded before the deadline ({rule.paragraph}). "
+            "Record --late-reason to record it anyway: the deadline stays missed"
+        )
     limit = current.extension_cap_date  # None: the clock has no cap
     if limit is not None and details.until > limit and not details.good_reason.strip():
         raise CaseEventError(
@@ -167,6 +324,8 @@ def _extension(
     payload = {"until": details.until.isoformat()}
     if details.good_reason.strip():
         payload["good_reason"] = details.good_reason.strip()
+    if late:
+        payload["late_reason"] = details.late_reason.strip()
     return payload
 
 
@@ -176,7 +335,7 @@ def _promise(repo: Repository, complaint: Complaint, event: ClockEvent, ref: int
         ClockEvent.ACTION_COMPLETED: ClockEvent.ACTION_PROMISED,
         ClockEvent.MP_ENQUIRY_ANSWERED: ClockEvent.MP_ENQUIRY_RECEIVED,
     }[event]
-    events = repo.events_of_case(complaint.id)
+    events = live_events(repo, complaint.id)  # a corrected promise is not open
     open_promises = [
         e.id
         for e in events
@@ -201,6 +360,8 @@ def _describe(payload: dict[str, str]) -> str:
         parts.append(f"by {payload['until']}")
     if "good_reason" in payload:
         parts.append(f"good reason: {payload['good_reason']}")
+    if "late_reason" in payload:
+        parts.append(f"recorded after the deadline lapsed: {payload['late_reason']}")
     if "ref" in payload:
         parts.append(f"completes event {payload['ref']}")
     return "; ".join(parts)

@@ -32,6 +32,8 @@ def stored_deadline(services: Services, row: StoredDeadline) -> Deadline:
         services.calendar,
         services.clock.now(),
         services.settings.policy.due_soon_working_days,
+        row.missed_at,
+        row.ended_by,
     )
     return Deadline(
         row.clock,
@@ -44,4 +46,6 @@ def stored_deadline(services: Services, row: StoredDeadline) -> Deadline:
         row.calendar_version,
         row.stopped_at,
         row.original_due if row.original_due != row.due else None,
+        missed_at=row.missed_at,
+        ended_by=row.ended_by,
     )

@@ -17,11 +17,12 @@ from datetime import datetime, time, timedelta
 
 from mailroom.clock import LONDON
 from mailroom.domain.calendar import CalendarRangeError
+from mailroom.domain.case_steps import CORRECTED
 from mailroom.domain.deadlines import CaseEvent, Deadline, case_deadlines
 from mailroom.domain.reminders import first_reminder_at
 from mailroom.services import Services
 from mailroom.store.repository import Repository
-from mailroom.store.schema import Complaint, StoredDeadline
+from mailroom.store.schema import Complaint, Event, StoredDeadline
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,24 @@ OPEN = "open"
 REFRESH_BATCH = 500
 
 
+def live_events(repo: Repository, complaint_id: str) -> list[Event]:
+    """The case's events that count, in order: without the steps a correction names,
+    nor the corrections themselves (both stay on the audit trail)."""
+    events = repo.events_of_case(complaint_id)
+    corrected = {corrected_ref(event) for event in events if event.kind == CORRECTED}
+    return [event for event in events if event.kind != CORRECTED and event.id not in corrected]
+
+
+def corrected_ref(event: Event) -> int | None:
+    """The id of the step a correction event names."""
+    ref = json.loads(event.payload or "{}").get("ref")
+    return int(ref) if ref is not None else None
+
+
 def case_events(repo: Repository, complaint: Complaint) -> list[CaseEvent]:
     """The events the clocks count from, with their structured payloads."""
     events = [CaseEvent("received", complaint.received_at)]
-    for event in repo.events_of_case(complaint.id):
+    for event in live_events(repo, complaint.id):
         data = json.loads(event.payload) if event.payload else {}
         events.append(CaseEvent(event.kind, event.at, event.id, {k: str(v) for k, v in data.items()}))
     return events
@@ -136,6 +151,7 @@ def _fill(row: StoredDeadline, deadline: Deadline, status: str, services: Servic
     row.started_at, row.due, row.lapses_at = deadline.started_at, deadline.due, deadline.lapses_at
     row.original_due = deadline.original_due or deadline.due
     row.calendar_version, row.stopped_at = deadline.calendar_version, deadline.stopped_at
+    row.missed_at, row.ended_by = deadline.missed_at, deadline.ended_by
     row.computed_at = now
     row.next_reminder_at = None
     if deadline.running and status == OPEN:

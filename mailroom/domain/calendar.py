@@ -8,10 +8,14 @@ The rules (also in docs/working-days.md):
 * ``add_working_days(start, n)`` is the n-th working day strictly after
   ``start``; ``start`` itself is never counted. ``n == 0`` gives ``start`` if it
   is a working day, else the next one.
-* Day 0 of an event at an instant is its Europe/London date if that is a
-  working day received before the cut-off (if any), else the next working day.
+* Day 0 of an event at an instant is its Europe/London date, whether or not
+  that is a working day: working day 1 is the first working day after the day
+  of receipt (the strict reading; a Saturday receipt is not treated as a
+  Monday one). Only an opt-in cut-off moves day 0: received at or after it, or
+  on a day that is not a working day, the count starts from the next working day.
 * A deadline of N working days is ``add_working_days(day_zero, N)`` and lapses
-  at the end of that day, London time (``deadline_instant``).
+  at the end of that day, London time (``deadline_instant``). So a case clock
+  and ``calendar add-working-days DATE N`` agree whenever no cut-off is set.
 
 The calendar knows nothing about where its holidays came from (see
 ``mailroom.calendar_source``): it takes the non-working dates as data, so tests
@@ -132,17 +136,21 @@ class WorkingCalendar:
     # -- instants ----------------------------------------------------------------------------------
 
     def day_zero(self, received_at: datetime, cutoff: time | None) -> date:
-        """The working day an event at ``received_at`` counts from.
+        """The day an event at ``received_at`` counts from: working day 1 is the first
+        working day after it.
 
         The London wall-clock date is what counts (00:30 BST is the next day even
-        though it is 23:30 UTC). ``cutoff`` is London wall time: at or after it, the
-        count starts from the next working day.
+        though it is 23:30 UTC), working day or not: counting a Saturday receipt from
+        the Monday would give one more working day than the Code allows. ``cutoff``
+        (London wall time, opt-in) treats anything received at or after it, or on a
+        day that is not a working day, as received on the next working day.
         """
         local = _london(received_at, "received_at")
         if cutoff is not None and cutoff.tzinfo is not None:
             raise ValueError("cutoff is UK wall-clock time and must not carry a timezone")
         today = local.date()
-        if self.is_working_day(today) and (cutoff is None or local.time() < cutoff):
+        self._check(today)
+        if cutoff is None or (self.is_working_day(today) and local.time() < cutoff):
             return today
         return self.next_working_day(today)
 

@@ -1,4 +1,5 @@
-"""The steps staff record on a case: each starts, moves or stops a Code clock.
+"""The steps staff record on a case: each starts, moves or stops a Code clock, and
+moves the case through the procedure (``[procedure]`` of the rule pack).
 
 A pure enumeration, kept apart from the use case that records them
 (``mailroom/case_events.py``) so that the command line can name them in its
@@ -25,4 +26,10 @@ class ClockEvent(enum.StrEnum):
     MP_ENQUIRY_RECEIVED = "mp_enquiry_received"
     MP_ENQUIRY_ANSWERED = "mp_enquiry_answered"
     REFUSED = "refused"  # not accepted as a complaint (Code §2)
+    WITHDRAWN = "withdrawn"  # the resident withdrew the complaint: its clocks end
     CLOSED = "closed"
+
+
+# The kind of the event that corrects a wrong step (``case_events.correct_event``):
+# the step stays on the audit trail and stops counting for clocks and state.
+CORRECTED = "event_corrected"

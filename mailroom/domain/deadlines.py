@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from typing import Any, Protocol
 
 from mailroom.clock import LONDON
+from mailroom.domain.procedure import Procedure, ProcedureError, load_procedure
 from mailroom.errors import UserError
 
 
@@ -44,10 +45,14 @@ class ClockRule:
 class RulePack:
     code: str
     clocks: tuple[ClockRule, ...]
+    procedure: Procedure | None = None  # None: a pack without [procedure] takes steps in any order
 
 
-def load_rule_pack(text: str, policy: Mapping[str, int] | None = None) -> RulePack:
-    """Parse a rule pack; ``policy`` maps clock names to a landlord's own (stricter) limits."""
+def load_rule_pack(
+    text: str, policy: Mapping[str, int] | None = None, landlord: Mapping[str, int] | None = None
+) -> RulePack:
+    """Parse a rule pack; ``policy`` maps clock names to a landlord's own (stricter) limits
+    (``policy.clocks``); ``landlord`` holds the timescales of the landlord's policy file."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -55,6 +60,11 @@ def load_rule_pack(text: str, policy: Mapping[str, int] | None = None) -> RulePa
     clocks = [_clock(name, body) for name, body in dict(data.get("clocks", {})).items()]
     if not clocks:
         raise RulePackError("rule pack defines no [clocks.*]")
+    try:
+        procedure = load_procedure(data, [clock.name for clock in clocks])
+    except ProcedureError as exc:
+        raise RulePackError(str(exc)) from None
+    _check_steps(clocks, procedure)
     by_name = {clock.name: clock for clock in clocks}
     for name, days in (policy or {}).items():
         clock = by_name.get(name)
@@ -70,7 +80,44 @@ def load_rule_pack(text: str, policy: Mapping[str, int] | None = None) -> RulePa
                 f"{clock.working_days} ({clock.paragraph}); a policy may only be stricter"
             )
         by_name[name] = ClockRule(**{**clock.__dict__, "working_days": days})
-    return RulePack(str(data.get("code", "")), tuple(by_name.values()))
+    by_name = stricter_timescales(by_name, landlord or {})
+    return RulePack(str(data.get("code", "")), tuple(by_name.values()), procedure)
+
+
+def stricter_timescales(
+    clocks: Mapping[str, ClockRule], timescales: Mapping[str, int]
+) -> dict[str, ClockRule]:
+    """The clocks with a landlord policy file's timescales applied where they are stricter.
+
+    ``<clock>`` shortens a counted clock; ``<stage>_extension`` lowers the extension cap
+    of ``<stage>_response``. A laxer value, or one for a clock the pack does not run,
+    changes nothing here: the Code's limit keeps running and ``rules check`` reports the
+    conflict (``mailroom/domain/policy.py``). Stopping mailroom over the landlord's
+    document would stop mail intake, and would not make any clock more truthful.
+    """
+    found = dict(clocks)
+    for name, days in timescales.items():
+        if name.endswith("_extension"):
+            response = found.get(name.removesuffix("_extension") + "_response")
+            cap = None if response is None else response.extension_cap
+            if response is not None and cap is not None and days < cap:
+                found[response.name] = ClockRule(**{**response.__dict__, "extension_cap": days})
+            continue
+        clock = found.get(name)
+        if clock is not None and clock.due_from is None and days < clock.working_days:
+            found[name] = ClockRule(**{**clock.__dict__, "working_days": days})
+    return found
+
+
+def _check_steps(clocks: Sequence[ClockRule], procedure: Procedure | None) -> None:
+    """Every step a clock counts from must be a step of the procedure, or it could never be recorded."""
+    if procedure is None:
+        return
+    for clock in clocks:
+        for key in ("starts", "stops", "extended_by"):
+            event = getattr(clock, key)
+            if event not in (None, procedure.initial) and event not in procedure.steps:
+                raise RulePackError(f"clocks.{clock.name}.{key}: {event} is not a step of [procedure.events]")
 
 
 def _clock(name: str, body: Any) -> ClockRule:
@@ -118,9 +165,10 @@ class Calendar(Protocol):
 class DeadlineState(enum.StrEnum):
     DUE = "due"
     DUE_SOON = "due_soon"  # at most ``soon`` working days left
-    OVERDUE = "overdue"  # lapsed and not met
+    OVERDUE = "overdue"  # lapsed and not met (also after a late extension: the breach stands)
     MET = "met"  # the stopping event came in time
-    MISSED = "missed"  # the stopping event came, late
+    MISSED = "missed"  # the stopping event came late, or a deadline was missed on the way
+    ENDED = "ended"  # stopped in time by a step that ends it unmet (refused, withdrawn...)
 
 
 @dataclass(frozen=True)
@@ -145,6 +193,10 @@ class Deadline:
     original_due: date | None = None  # before an extension; None = not extended
     extension_cap_date: date | None = None  # the latest date an extension may give without good reason
     what: str = ""  # a remedy's or action's description
+    # When a due date of this clock first lapsed unmet (None: not missed, as of now).
+    # A late extension moves ``due`` but never this: the breach stays for reporting (CH02).
+    missed_at: datetime | None = None
+    ended_by: str = ""  # the step that stopped it unmet ("withdrawn"); "" when met or running
 
     @property
     def running(self) -> bool:
@@ -159,21 +211,23 @@ def case_deadlines(
     cutoff: time | None = None,
     soon: int = 2,
 ) -> list[Deadline]:
-    """Every clock of the pack that has started on this case, with its state at ``now``."""
+    """Every clock of the pack that has started on this case, with its state at ``now``.
+
+    ``events`` are the case's steps that count: corrected ones left out by the caller."""
     ordered = sorted(events, key=lambda event: event.at)
     found = []
     for clock in pack.clocks:
+        enders = pack.procedure.ending(clock.name) if pack.procedure else frozenset()
         starts = [event for event in ordered if event.kind == clock.starts]
         for start in starts if clock.repeatable else starts[:1]:
             if clock.repeatable:
                 name = f"{clock.name}#{start.ref}"
-                stop = next(
-                    (e for e in ordered if e.kind == clock.stops and e.data.get("ref") == str(start.ref)),
-                    None,
-                )
+                meets = [e for e in ordered if e.kind == clock.stops and e.data.get("ref") == str(start.ref)]
             else:
                 name = clock.name
-                stop = next((e for e in ordered if e.kind == clock.stops and e.at >= start.at), None)
+                meets = [e for e in ordered if e.kind == clock.stops and e.at >= start.at]
+            ends = [e for e in ordered if e.kind in enders and e.at >= start.at]
+            stop = min([*meets[:1], *ends[:1]], key=lambda e: e.at, default=None)
             found.append(_deadline(name, clock, start, stop, ordered, calendar, now, cutoff, soon))
     return found
 
@@ -193,19 +247,30 @@ def _deadline(
         due = date.fromisoformat(start.data["until"])
     else:
         due = calendar.due_date(start.at, clock.working_days, cutoff)
-    original_due, cap_date = None, None
+    original_due, cap_date, missed_at = None, None, None
     if clock.extension_cap is not None:
         cap_date = calendar.add_working_days(due, clock.extension_cap)
     if clock.extended_by is not None:
-        # The latest extension recorded while the clock ran moves the due date.
+        # Each extension recorded while the clock ran moves the due date; one recorded
+        # after the current due date lapsed moves it too, but the lapse stays missed.
         extensions = [
             e
             for e in ordered
-            if e.kind == clock.extended_by and e.at >= start.at and (stop is None or e.at <= stop.at)
+            if e.kind == clock.extended_by
+            and "until" in e.data
+            and e.at >= start.at
+            and (stop is None or e.at <= stop.at)
         ]
-        if extensions and "until" in extensions[-1].data:
-            original_due, due = due, date.fromisoformat(extensions[-1].data["until"])
+        for extension in extensions:
+            lapse = calendar.deadline_instant(due)
+            if missed_at is None and extension.at >= lapse:
+                missed_at = lapse
+            original_due = original_due or due
+            due = date.fromisoformat(extension.data["until"])
     lapses_at = calendar.deadline_instant(due)
+    if missed_at is None and (stop.at if stop else now) >= lapses_at:
+        missed_at = lapses_at
+    ended_by = stop.kind if stop is not None and stop.kind != clock.stops else ""
     return Deadline(
         name,
         clock.paragraph,
@@ -213,22 +278,35 @@ def _deadline(
         start.at,
         due,
         lapses_at,
-        deadline_state(stop.at if stop else None, lapses_at, due, calendar, now, soon),
+        deadline_state(stop.at if stop else None, lapses_at, due, calendar, now, soon, missed_at, ended_by),
         calendar.version,
         stop.at if stop else None,
         original_due,
         cap_date,
         start.data.get("what", ""),
+        missed_at,
+        ended_by,
     )
 
 
 def deadline_state(
-    stopped_at: datetime | None, lapses_at: datetime, due: date, calendar: Calendar, now: datetime, soon: int
+    stopped_at: datetime | None,
+    lapses_at: datetime,
+    due: date,
+    calendar: Calendar,
+    now: datetime,
+    soon: int,
+    missed_at: datetime | None = None,
+    ended_by: str = "",
 ) -> DeadlineState:
-    """A clock's state at ``now`` (also for a stored deadline row)."""
+    """A clock's state at ``now`` (also for a stored deadline row). Once missed, a clock
+    is never met: a late extension leaves it overdue until it stops, then missed."""
+    missed = missed_at is not None and missed_at <= now
     if stopped_at is not None:
-        return DeadlineState.MET if stopped_at < lapses_at else DeadlineState.MISSED
-    if now >= lapses_at:
+        if missed or stopped_at >= lapses_at:
+            return DeadlineState.MISSED
+        return DeadlineState.ENDED if ended_by else DeadlineState.MET
+    if missed or now >= lapses_at:
         return DeadlineState.OVERDUE
     today = now.astimezone(LONDON).date()
     if today >= due or calendar.working_days_between(today, due) <= soon:

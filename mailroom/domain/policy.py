@@ -5,9 +5,13 @@ the Code allows; a landlord policy holds what the landlord says it does: its let
 who signs, its own timescales, its procedure and its exclusions. ``check_policy`` compares
 the two and returns findings:
 
-- ``conflict``: the policy breaks the Code (a 15-working-day stage 1 response breaks 6.3);
-- ``review``: allowed only with care, or outside what software can judge (a 6-month
-  window is stricter than 2.3's 12 months; an exclusion with no Code basis).
+- ``conflict``: the policy breaks the Code (a 15-working-day stage 1 response breaks 6.3;
+  a 6-month window refuses complaints 2.3 requires to be accepted within 12 months);
+- ``review``: allowed only with care, or outside what software can judge (an exclusion
+  with no Code basis).
+
+A policy's stricter timescales are not findings: they run the clocks
+(``deadlines.stricter_timescales``).
 
 Pure: callers pass the TOML text in, with a name for it (usually the file's path) that
 every error and finding names. Errors are one line (``PolicyError``), never a traceback.
@@ -571,15 +575,17 @@ def _check_window(pack: PackLimits, procedure: Procedure) -> list[Finding]:
     months = procedure.complaint_window_months
     if months is None or months >= pack.complaint_window_months:
         return []
+    # A conflict, not a review: refusing a complaint inside the pack's window breaks it
+    # (2.3 requires acceptance within 12 months), however strict the policy looks.
     return [
         Finding(
-            "review",
+            "conflict",
             "procedure.complaint_window_months",
             pack.paragraphs["complaint_window"],
             f"procedure.complaint_window_months = {months} is shorter than the "
             f"{pack.complaint_window_months} months within which {pack.label} requires complaints to be "
-            "accepted (from the issue or the resident becoming aware of it); complaints inside that "
-            "window must still be accepted, and older ones considered with discretion",
+            "accepted (from the issue or the resident becoming aware of it); accept complaints inside "
+            "that window, and consider older ones with discretion",
         )
     ]
 

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event_in
+from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, check_step_fits, record_event_in
 from mailroom.clock import LONDON
 from mailroom.config import Settings
 from mailroom.deadline_store import compute
@@ -777,6 +777,14 @@ def _prepare_approval(services: Services, draft_id: int, pack: LetterPack, now: 
         spec = pack.letter(LetterType(letter.letter_type))
         refreshed = _refresh(services, repo, letter, pack, spec, now)
         complaint = _complaint(repo, letter.complaint_id)
+        # Procedure (issue 8.1, owned by case_events): refuse a letter whose step does
+        # not fit the case before converting anything, in the same one line.
+        if spec.records_event is not None:
+            try:
+                check_step_fits(services, repo, complaint.id, spec.records_event.value, now)
+            except CaseEventError as exc:
+                raise LetterError(f"letter {draft_id} cannot be approved: {exc}") from None
+        # End of the procedure check.
         data = services.storage.read(letter.docx_path)
         if sha256_hex(data) != letter.docx_sha256:
             raise LetterError(f"letter {draft_id}: {letter.docx_path} has changed since it was filed")

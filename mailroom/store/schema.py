@@ -258,6 +258,13 @@ class StoredDeadline(Base):
     original_due: Mapped[date] = mapped_column(Date)  # before any extension
     calendar_version: Mapped[str] = mapped_column(String(20))
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a due date of this clock first lapsed unmet (NULL: not missed when last
+    # computed). A late extension moves ``due`` but never this: a breach stays a
+    # breach for reporting (TSM CH02).
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The step that stopped the clock without meeting it ("withdrawn", "refused",
+    # "escalation_refused", "closed"); "" when met or still running.
+    ended_by: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # When the reminder ladder next has a step for this clock; NULL once it has
     # stopped, or while the case is closed.
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

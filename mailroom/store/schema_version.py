@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def stored_revision(cursor: Any) -> str | None:

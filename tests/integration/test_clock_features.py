@@ -123,7 +123,7 @@ def test_an_extension_within_the_cap_moves_the_due_date_and_is_logged(
 
 def test_an_extension_needs_a_running_response_clock(team: Services, clock: FixedClock) -> None:
     (case,) = _log(team)
-    with pytest.raises(CaseEventError, match="stage1_response clock is not running"):
+    with pytest.raises(CaseEventError, match="stage1_extended does not fit: the case is received"):
         record_event(
             team, case, ClockEvent.STAGE1_EXTENDED, clock.now(), details=EventDetails(until=date(2026, 12, 1))
         )
@@ -132,6 +132,7 @@ def test_an_extension_needs_a_running_response_clock(team: Services, clock: Fixe
 def test_remedies_run_their_own_clocks_until_each_is_completed(team: Services, clock: FixedClock) -> None:
     (case,) = _log(team)
     clock.set(datetime(2026, 11, 4, 12, 0, tzinfo=LONDON))
+    record_event(team, case, ClockEvent.STAGE1_ACKNOWLEDGED, datetime(2026, 11, 3, 10, 0, tzinfo=LONDON))
     boiler = record_event(
         team,
         case,

@@ -769,7 +769,7 @@ def test_rules_check_warns_without_a_landlord_and_uses_the_configured_one(tmp_pa
         f"[policy]\nlandlord_file = {json.dumps(str(POLICIES / 'one-housing-2020.toml'))}\n",
     )
     report = json.loads(cli("rules", "check", "--json", "-c", configured).stdout)
-    assert report["policy"].endswith("one-housing-2020.toml") and report["conflicts"] == 3
+    assert report["policy"].endswith("one-housing-2020.toml") and report["conflicts"] == 4
     # The real command: exit codes and one-line errors as an operator sees them.
     base = [sys.executable, "-m", "mailroom", "rules", "check", "--config"]
     assert subprocess.run([*base, str(configured)], capture_output=True).returncode == 1

@@ -286,18 +286,25 @@ def london(text: str) -> datetime:
         # Friday evening: with a cut-off, the next working day is Monday.
         (ENG, london("2026-11-27T18:30"), None, "2026-11-27"),
         (ENG, london("2026-11-27T18:30"), FIVE_PM, "2026-11-30"),
-        # Saturday: Monday, or Tuesday in Scotland where Monday is St Andrew's Day.
-        (ENG, london("2026-11-28T10:00"), None, "2026-11-30"),
-        (SCT, london("2026-11-28T10:00"), None, "2026-12-01"),
-        # Good Friday: Tuesday in England (Easter Monday off), Monday in Scotland.
-        (ENG, london("2026-04-03T09:00"), None, "2026-04-07"),
-        (SCT, london("2026-04-03T09:00"), None, "2026-04-06"),
+        # Saturday: the Saturday itself, so working day 1 is the Monday (Tuesday in
+        # Scotland, where Monday 30 November is St Andrew's Day). A cut-off (opt-in)
+        # treats a non-working day like an evening: counted from the next working day.
+        (ENG, london("2026-11-28T10:00"), None, "2026-11-28"),
+        (SCT, london("2026-11-28T10:00"), None, "2026-11-28"),
+        (ENG, london("2026-11-28T10:00"), FIVE_PM, "2026-11-30"),
+        (SCT, london("2026-11-28T10:00"), FIVE_PM, "2026-12-01"),
+        # Good Friday: the day itself; with a cut-off, Tuesday in England, Monday in Scotland.
+        (ENG, london("2026-04-03T09:00"), None, "2026-04-03"),
+        (SCT, london("2026-04-03T09:00"), None, "2026-04-03"),
+        (ENG, london("2026-04-03T09:00"), FIVE_PM, "2026-04-07"),
+        (SCT, london("2026-04-03T09:00"), FIVE_PM, "2026-04-06"),
         # 00:30 BST is 23:30 UTC the day before: the London date counts.
         (ENG, datetime(2026, 6, 10, 23, 30, tzinfo=UTC), None, "2026-06-11"),
         (ENG, datetime(2026, 6, 10, 23, 30, tzinfo=UTC), FIVE_PM, "2026-06-11"),
-        # Friday 23:30 UTC is Saturday 00:30 BST: Monday (Tuesday in Scotland, World Cup holiday).
-        (ENG, datetime(2026, 6, 12, 23, 30, tzinfo=UTC), None, "2026-06-15"),
-        (SCT, datetime(2026, 6, 12, 23, 30, tzinfo=UTC), None, "2026-06-16"),
+        # Friday 23:30 UTC is Saturday 00:30 BST: the Saturday, not the Friday.
+        (ENG, datetime(2026, 6, 12, 23, 30, tzinfo=UTC), None, "2026-06-13"),
+        (SCT, datetime(2026, 6, 12, 23, 30, tzinfo=UTC), None, "2026-06-13"),
+        (SCT, datetime(2026, 6, 12, 23, 30, tzinfo=UTC), FIVE_PM, "2026-06-16"),
         # In winter London is UTC: 23:30 UTC stays on the same date.
         (ENG, datetime(2026, 11, 24, 23, 30, tzinfo=UTC), None, "2026-11-24"),
     ],
@@ -326,6 +333,63 @@ def test_due_date_and_lapse(received: datetime, working_days: int, due: str, lap
     due_date = calendar.due_date(received, working_days, None)
     assert due_date == D(due)
     assert calendar.deadline_instant(due_date) == datetime.fromisoformat(lapses_utc).replace(tzinfo=UTC)
+
+
+# -- strict counting: weekend and bank-holiday receipt in each nation --------------------------------
+# Working day 1 is the first working day after the day of receipt, whatever day that
+# is (docs/working-days.md, rule 3). Each row is counted by hand in its comment.
+
+RECEIPTS = [
+    # England & Wales
+    (ENG, "2026-11-28T10:00", "2026-12-04"),  # Sat: Mon 30 (1) .. Fri 4 Dec (5), not Mon 7
+    (ENG, "2026-11-29T16:00", "2026-12-04"),  # Sun: the same Friday
+    (ENG, "2026-04-03T09:00", "2026-04-13"),  # Good Friday: Easter Monday off, Tue 7 (1) .. Mon 13 (5)
+    (ENG, "2026-04-06T09:00", "2026-04-13"),  # Easter Monday itself
+    (ENG, "2026-12-25T12:00", "2027-01-05"),  # Christmas: 28 Dec substitute, 1 Jan: Tue 29 (1) .. Tue 5 (5)
+    (ENG, "2026-06-13T00:30", "2026-06-19"),  # Sat 00:30 BST: Mon 15 (1) .. Fri 19 (5)
+    (ENG, "2026-07-11T10:00", "2026-07-17"),  # Sat before the Boyne substitute: a working Monday here
+    # Scotland
+    (SCT, "2026-11-28T10:00", "2026-12-07"),  # Sat: St Andrew's Day Mon 30 off, Tue 1 (1) .. Mon 7 (5)
+    (SCT, "2026-04-03T09:00", "2026-04-10"),  # Good Friday: Easter Monday works, Mon 6 (1) .. Fri 10 (5)
+    (SCT, "2026-12-25T12:00", "2027-01-06"),  # Christmas: 28 Dec, 1 Jan, 4 Jan off: Tue 29 (1) .. Wed 6 (5)
+    (SCT, "2026-06-13T00:30", "2026-06-22"),  # Sat; Mon 15 June 2026 a one-off holiday: Tue 16 .. Mon 22
+    # Northern Ireland
+    (NIR, "2026-11-28T10:00", "2026-12-04"),  # Sat: no St Andrew's Day here
+    (NIR, "2026-03-15T10:00", "2026-03-23"),  # Sun; St Patrick's Tue 17 off: Mon 16 (1) .. Mon 23 (5)
+    (NIR, "2026-03-17T10:00", "2026-03-24"),  # St Patrick's Day itself: Wed 18 (1) .. Tue 24 (5)
+    (NIR, "2026-07-11T10:00", "2026-07-20"),  # Sat; Boyne (Sun 12) on Mon 13: Tue 14 (1) .. Mon 20 (5)
+    (NIR, "2026-04-03T09:00", "2026-04-13"),  # Good Friday: Easter Monday off, as in England
+]
+
+
+@pytest.mark.parametrize(
+    ("region", "received", "due"), RECEIPTS, ids=[f"{r.value}-{t}" for r, t, _ in RECEIPTS]
+)
+def test_weekend_and_holiday_receipt_counts_from_the_next_working_day(
+    region: Region, received: str, due: str
+) -> None:
+    calendar = calendar_for(region)
+    instant = london(received)
+    assert calendar.due_date(instant, 5, None) == D(due)
+    # The case clock and `calendar add-working-days DATE 5` are one rule.
+    assert calendar.add_working_days(instant.date(), 5) == D(due)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([ENG, SCT, NIR]),
+    st.dates(min_value=date(2022, 1, 1), max_value=date(2027, 10, 31)),
+    st.integers(1, 25),
+)
+def test_a_non_working_day_receipt_gets_no_more_time_than_the_working_day_before(
+    region: Region, day: date, n: int
+) -> None:
+    calendar = calendar_for(region)
+    assume(not calendar.is_working_day(day))
+    before = calendar.sub_working_days(day, 1)
+    received = datetime.combine(day, time(10), tzinfo=LONDON)
+    on_the_working_day = datetime.combine(before, time(10), tzinfo=LONDON)
+    assert calendar.due_date(received, n, None) == calendar.due_date(on_the_working_day, n, None)
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ EXPECTED: Mapping[str, set[tuple[str, str, str]]] = {
         ("review", "timescales.calendar_days_max.stage1_response", "6.3"),  # 30 calendar days
         ("conflict", "procedure.stages", "6.10"),  # one formal stage
         ("conflict", "procedure.informal_stage", "5.2"),  # 3-WD "concern" stage
-        ("review", "procedure.complaint_window_months", "2.3"),  # 6 months
+        ("conflict", "procedure.complaint_window_months", "2.3"),  # 6 months: refuses what 2.3 accepts
         ("review", "procedure.ombudsman_wait_weeks", "HOS guidance"),  # 8 weeks, designated person
         *{
             ("review", f"exclusions.{name}", EXCLUSION)
@@ -116,7 +116,7 @@ EXPECTED: Mapping[str, set[tuple[str, str, str]]] = {
     "longhurst-2021": {
         ("conflict", "procedure.informal_stage", "5.2"),  # "escalate their informal complaint"
         ("conflict", "procedure.escalation_only_on_grounds", "6.10/6.12"),  # factually inaccurate...
-        ("review", "procedure.complaint_window_months", "2.3"),  # 6 months
+        ("conflict", "procedure.complaint_window_months", "2.3"),  # 6 months: refuses what 2.3 accepts
         ("review", "exclusions.legal-action-or-insurance", EXCLUSION),
         ("review", "exclusions.safeguarding-or-serious-allegations", EXCLUSION),
     },
@@ -322,9 +322,14 @@ def test_escalation_only_on_grounds_is_a_conflict() -> None:
 
 @pytest.mark.parametrize(
     ("months", "expected"),
-    [(6, {("review", "procedure.complaint_window_months", "2.3")}), (12, set()), (24, set())],
+    [
+        (6, {("conflict", "procedure.complaint_window_months", "2.3")}),
+        (11, {("conflict", "procedure.complaint_window_months", "2.3")}),
+        (12, set()),
+        (24, set()),
+    ],
 )
-def test_a_complaint_window_under_12_months_is_for_review(months: int, expected: set[Any]) -> None:
+def test_a_complaint_window_under_12_months_is_a_conflict(months: int, expected: set[Any]) -> None:
     assert check(procedure={"complaint_window_months": months}) == expected
 
 
