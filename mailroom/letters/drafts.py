@@ -48,6 +48,7 @@ from mailroom.letters.pack import (
     sender,
 )
 from mailroom.letters.pdf import PdfError, convert_to_pdf
+from mailroom.letters.record import stage1_handlers, store_issued
 from mailroom.letters.render import LetterRenderer, TemplateError, clean_context, clean_text
 from mailroom.letters.types import DECISION_VALUES, FIELDS, FieldSpec, LetterType
 from mailroom.letters.unknowns import printed_unknowns
@@ -327,6 +328,7 @@ def case_facts(
         received=dates.received,
         acknowledged=dates.acknowledged,
         original_due=dates.original_due,
+        stage1_handlers=stage1_handlers(repo, complaint.id),
     )
 
 
@@ -816,6 +818,12 @@ def approve(services: Services, draft_id: int, by: str = "") -> IssueResult:
         document = _file(services, repo, letter, pdf, ".pdf", PDF_TYPE)
         letter.pdf_path, letter.pdf_sha256 = document.path, document.sha256
         _record(services, repo, letter, spec, now)
+        # 5.12: what the letter told the resident, on the case; a response's remedies
+        # and actions start their clocks (6.6, 7.3) here, in the same transaction.
+        try:
+            store_issued(services, repo, letter, _stage(spec, complaint), json.loads(letter.fields_json), now)
+        except CaseEventError as exc:
+            raise LetterError(f"letter {letter.id} cannot be issued: {exc}") from None
         letter.approved_at, letter.approved_by, letter.issued_at = now, by, now
         who = f" by {by}" if by else ""
         repo.add_event(

@@ -22,6 +22,7 @@ from mailroom.ingest.source import Checkpoint
 from mailroom.store.schema import (
     Base,
     CaseParty,
+    CaseRecordItem,
     Complaint,
     Document,
     Event,
@@ -586,6 +587,17 @@ class Repository:
     def letters_of_case(self, complaint_id: str) -> list[Letter]:
         query = select(Letter).where(Letter.complaint_id == complaint_id).order_by(Letter.id)
         return list(self.session.scalars(query))
+
+    def add_record_items(self, items: Sequence[CaseRecordItem]) -> None:
+        self.session.add_all(items)
+        self.session.flush()
+
+    def record_of_case(self, complaint_id: str, kind: str | None = None) -> list[CaseRecordItem]:
+        """What the case's issued letters told the resident, in the order recorded."""
+        query = select(CaseRecordItem).where(CaseRecordItem.complaint_id == complaint_id)
+        if kind is not None:
+            query = query.where(CaseRecordItem.kind == kind)
+        return list(self.session.scalars(query.order_by(CaseRecordItem.id)))
 
     def cases_without_letter(
         self, letter_type: str, stage: int, unless_events: Sequence[str], limit: int

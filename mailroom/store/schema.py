@@ -312,3 +312,26 @@ class Letter(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     message_id: Mapped[str] = mapped_column(String(300), default="")  # of the mail carrying the PDF
+
+
+class CaseRecordItem(Base):
+    """What an issued letter told the resident, item by item, kept on the case
+    (5.12: the full record of each complaint and its outcome at each stage; 5.10:
+    adjustments). Written in the transaction that issues the letter, never edited.
+    ``kind``: point, decision, handler, exclusion, remedy, action, adjustment,
+    extension (``mailroom/letters/record.py``)."""
+
+    __tablename__ = "case_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)  # order within the letter, from 1
+    text: Mapped[str] = mapped_column(Text)  # the item in a line: a point, a remedy, a name...
+    data_json: Mapped[str] = mapped_column(Text)  # the item's fields as drafted (dates ISO)
+    due: Mapped[date | None] = mapped_column(Date)  # remedies and actions: by when (7.3)
+    # Remedies and actions in a response: the promise event that runs their clock.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

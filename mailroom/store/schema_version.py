@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def stored_revision(cursor: Any) -> str | None:
