@@ -1,5 +1,16 @@
 """Shared fixtures. Real components (Dovecot, PostgreSQL) are started or
-created by the fixtures themselves; see tests/support/."""
+created by the fixtures themselves; see tests/support/.
+
+`make test` runs the tests in parallel (pytest-xdist, one process per core).
+Each worker process is a pytest session of its own, so everything below is
+per worker: its own Dovecot (session fixture, free ports, its own directory
+under the worker's basetemp, instance name from its pid), SMTP servers on free
+ports, a throwaway PostgreSQL database per test with a unique name, and
+LibreOffice with a private profile per converter (mailroom/letters/pdf.py
+makes one under a fresh temporary directory every time). Nothing may use a
+fixed port, path or database name, or look for processes by name alone: tag
+the processes a test starts (see the SIGKILL test) and look for the tag.
+"""
 
 from __future__ import annotations
 

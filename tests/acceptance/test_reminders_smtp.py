@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from mailroom.case_events import ClockEvent, record_event
@@ -34,9 +35,22 @@ from tests.support.databases import throwaway_postgres
 from tests.support.harness import mailroom_command
 from tests.support.smtp import Collector, ServerFactory
 
-START = datetime(2026, 11, 2, 0, 0, tzinfo=LONDON)  # Monday
 HOUR = timedelta(hours=1)
 OFFICERS = {f"officer{i}@landlord.example": f"manager{i % 2}@landlord.example" for i in range(5)}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    start: datetime  # midnight on a Monday
+    complaints: int
+    receipt_days: int  # they arrive at any hour of this many calendar days from the start
+    working_days: int  # the run lasts this many working days
+    outage_day: int  # the day-long SMTP outage starts at 08:00 on this working day
+
+
+# Both cross Christmas and New Year. make test runs the short one; make soak the long one.
+SHORT = Scenario(datetime(2026, 12, 7, tzinfo=LONDON), 64, 10, 25, 6)
+LONG = Scenario(datetime(2026, 11, 2, tzinfo=LONDON), 200, 21, 60, 12)
 
 
 @dataclass
@@ -52,12 +66,12 @@ def _on_hour(calendar: WorkingCalendar, day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=LONDON)
 
 
-def _plan(calendar: WorkingCalendar, rng: random.Random) -> list[Case]:
-    """200 complaints received at any hour (nights and weekends too) over three
-    weeks; some acknowledged in time, some late, some answered, some closed."""
+def _plan(calendar: WorkingCalendar, rng: random.Random, scenario: Scenario) -> list[Case]:
+    """Complaints received at any hour (nights and weekends too) over the first
+    days; some acknowledged in time, some late, some answered, some closed."""
     cases = []
-    for n in range(200):
-        received = START + HOUR * rng.randrange(0, 21 * 24)
+    for n in range(scenario.complaints):
+        received = scenario.start + HOUR * rng.randrange(0, scenario.receipt_days * 24)
         officer = list(OFFICERS)[n % len(OFFICERS)]
         case = Case(received, officer)
         day0 = calendar.add_working_days(received.astimezone(LONDON).date(), 0)
@@ -135,11 +149,20 @@ def _working_days(calendar: WorkingCalendar, first: date, last: date) -> list[da
     return days
 
 
-def test_sixty_working_days_hour_by_hour_every_step_once_in_hours_through_an_smtp_outage(
-    tmp_path: Path, smtp_server: ServerFactory, ca_file: Path
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(SHORT, id="25-working-days"),
+        pytest.param(LONG, id="60-working-days", marks=pytest.mark.soak),
+    ],
+)
+def test_working_days_hour_by_hour_every_step_once_in_hours_through_an_smtp_outage(
+    tmp_path: Path, smtp_server: ServerFactory, ca_file: Path, scenario: Scenario
 ) -> None:
     collector, port = smtp_server()
-    clock = FixedClock(START.astimezone(UTC))
+    start = scenario.start
+    clock = FixedClock(start.astimezone(UTC))
     services = build_services(
         make_settings(
             tmp_path / "storage",
@@ -161,14 +184,15 @@ def test_sixty_working_days_hour_by_hour_every_step_once_in_hours_through_an_smt
     calendar = services.calendar
     for officer, manager in OFFICERS.items():
         save_member(services, officer, manager=manager)
-    cases = _plan(calendar, random.Random(20261123))
-    end_day = calendar.add_working_days(START.date(), 60)  # Christmas and New Year on the way
+    cases = _plan(calendar, random.Random(20261123), scenario)
+    end_day = calendar.add_working_days(start.date(), scenario.working_days)  # over Christmas and New Year
+    assert date(start.year, 12, 28) < end_day and date(start.year + 1, 1, 1) < end_day
     end = _on_hour(calendar, end_day, 0)
-    outage_day = calendar.add_working_days(START.date(), 12)
+    outage_day = calendar.add_working_days(start.date(), scenario.outage_day)
     outage = (_on_hour(calendar, outage_day, 8), _on_hour(calendar, outage_day, 8) + timedelta(days=1))
     delivered_at: list[datetime] = []
     queued_in_outage = 0
-    moment = START
+    moment = start
     while moment < end:
         clock.set(moment)
         for case in cases:
@@ -197,6 +221,8 @@ def test_sixty_working_days_hour_by_hour_every_step_once_in_hours_through_an_smt
         rows = connection.execute(text("SELECT dedupe_key, status, message_id FROM outbox")).all()
     keys = {(*key.split(":")[1:3], key.rsplit(":", 1)[1]) for key, _, _ in rows}
     assert keys == _expected(cases, calendar, end)
+    steps = {step for _, _, step in keys}
+    assert {"T-2", "T-0", "overdue-1", "overdue-10"} <= steps, steps  # the whole ladder, not a corner
     assert {status for _, status, _ in rows} == {"sent"}  # the outage's mail went once it was over
     assert queued_in_outage > 0
     message_ids = Counter(str(message["Message-ID"]) for message in collector.messages)
@@ -221,6 +247,7 @@ def _managers_only_on_overdue(collector: Collector) -> None:
             assert "manager" not in to
 
 
+@pytest.mark.slow
 def test_two_mailroom_runs_and_two_sweeps_on_one_postgresql_database_send_each_reminder_once(
     tmp_path: Path, smtp_server: ServerFactory, ca_file: Path
 ) -> None:

@@ -70,9 +70,16 @@ class SmtpServers:
 
     def __call__(self, collector: Collector | None = None, *, starttls: bool = True) -> tuple[Collector, int]:
         collector = collector or Collector()
-        port = free_port()
-        self._start(collector, port, starttls)
-        return collector, port
+        for attempt in range(5):  # under xdist, another worker may bind the port we just saw free
+            port = free_port()
+            try:
+                self._start(collector, port, starttls)
+            except OSError:
+                if attempt == 4:
+                    raise
+                continue
+            return collector, port
+        raise AssertionError("unreachable")
 
     def _start(self, collector: Collector, port: int, starttls: bool) -> None:
         kwargs: dict[str, Any] = {}
