@@ -235,6 +235,9 @@ class MailroomScheduler:
     def _watch_first_source(self) -> None:
         """Wait for news from the first source until the next pass is due, wake it; repeat."""
         source = self.sources[0]
+        # The pass due at start-up first: IDLE reports only mail that arrives later, and
+        # an IDLE begun before that pass would hold it back until the next one is due.
+        self.stop.wait_for(self._pass_done)
         while True:
             while not self._source_lock.acquire(timeout=SLICE_SECONDS):  # a pass is running
                 if self.stop.is_set():

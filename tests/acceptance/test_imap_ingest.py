@@ -55,10 +55,13 @@ def _assert_filed_exactly_once(folder: Path, expected: list[bytes]) -> None:
             assert sha256_hex((storage / path / entry["path"]).read_bytes()) == entry["sha256"]
 
 
-def test_500_mails_are_ledgered_once_and_filed_byte_identical(
-    dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path
+@pytest.mark.slow
+@pytest.mark.parametrize("count", [200, pytest.param(500, marks=pytest.mark.soak)])
+def test_many_mails_are_ledgered_once_and_filed_byte_identical(
+    dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path, count: int
 ) -> None:
-    mails = [mailgen.complaint(n) for n in range(500)]
+    """200 is enough for the staging helper process (three batches of 50); 500 in make soak."""
+    mails = [mailgen.complaint(n) for n in range(count)]
     bulk_append(dovecot, imap_user, mails)
     config = write_config(tmp_path, dovecot, imap_user)
     result = run_mailroom(config, "run", "--once")
@@ -67,26 +70,27 @@ def test_500_mails_are_ledgered_once_and_filed_byte_identical(
     assert sorted(on_server) == sorted(mails)  # Dovecot kept the bytes as appended
     assert server_bodies(dovecot, imap_user, "INBOX") == []  # moved only after the commit
     _assert_filed_exactly_once(tmp_path, on_server)
-    assert query(tmp_path / "mailroom.db", "SELECT count(*) FROM complaints") == [(500,)]
+    assert query(tmp_path / "mailroom.db", "SELECT count(*) FROM complaints") == [(count,)]
     listed = json.loads(run_mailroom(config, "mail", "list", "--json").stdout)
-    assert len(listed) == 500
+    assert len(listed) == count
     assert {item["outcome"] for item in listed} == {"complaint"}
     for key in ("outcome", "reason", "complaint_id", "message_id", "from", "subject", "received_at"):
         assert all(key in item for item in listed)
 
 
 class _LoggedWorker:
-    """`mailroom run --once` at MAILROOM_LOG_LEVEL=INFO, its stderr read line by line
-    as it comes, tagged through its environment (which its helper processes inherit)."""
+    """`mailroom run --once` (or ``args``) at MAILROOM_LOG_LEVEL=INFO, its output read
+    line by line as it comes, tagged through its environment (which its helper
+    processes inherit). The worker's progress lines are what the tests wait on."""
 
     PREFIX = "INFO mailroom.worker: "
 
-    def __init__(self, config: Path, tag: str) -> None:
+    def __init__(self, config: Path, tag: str, *args: str) -> None:
         environment = {**os.environ, "MAILROOM_LOG_LEVEL": "INFO", HELPER_TAG: tag}
         self.process = subprocess.Popen(
-            mailroom_command(config, "run", "--once"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            mailroom_command(config, *(args or ("run", "--once"))),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # one stream: the log lines and what `run` says
             text=True,
             env=environment,
         )
@@ -96,8 +100,8 @@ class _LoggedWorker:
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
             self._lines.put(line.rstrip("\n"))
         self._lines.put(None)
 
@@ -116,6 +120,14 @@ class _LoggedWorker:
             if line.startswith(self.PREFIX):
                 return line.removeprefix(self.PREFIX)
 
+    def until(self, start: str, timeout: float) -> str:
+        """Skip progress lines until one that starts with ``start``; fail after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while (line := self.progress(timeout=max(deadline - time.monotonic(), 0.01))) is not None:
+            if line.startswith(start):
+                return line
+        raise AssertionError(f"the worker exited before {start!r}: {self.stderr[-20:]}")
+
     def kill(self) -> None:
         self.process.kill()  # SIGKILL: no cleanup, no finally blocks
         self.finish()
@@ -127,8 +139,8 @@ class _LoggedWorker:
             line = self._lines.get()
             if line is not None:
                 self.stderr.append(line)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         return self.process.returncode
 
 
@@ -138,6 +150,7 @@ KILL_BATCH = 25
 PHASES = ("fetched", "committing", "committed", "acknowledged")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("rounds", "seed"), [(5, 20261123), pytest.param(20, 20261124, marks=pytest.mark.soak)], ids=["5", "20"]
 )
@@ -331,6 +344,7 @@ def _peak_rss_of(command: list[str]) -> tuple[int, subprocess.CompletedProcess[s
     return peak_kib * 1024, subprocess.CompletedProcess(command, code, "", stderr)
 
 
+@pytest.mark.slow
 def test_a_50_mb_attachment_ingests_under_400_mb_rss_byte_identical(
     dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path
 ) -> None:
@@ -365,25 +379,22 @@ def test_idle_wakes_the_running_worker_within_seconds(
     dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, dovecot, imap_user, poll_interval_seconds=120.0)
-    process = subprocess.Popen(
-        mailroom_command(config, "run"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    worker = _LoggedWorker(config, uuid.uuid4().hex, "run")
     try:
-        time.sleep(3)  # started, first pass done, now in IDLE
+        # The pass due at start-up comes first, not after the poll interval (120 s)...
+        worker.until("ingest finished", timeout=60)  # ...and now the worker waits in IDLE
         bulk_append(dovecot, imap_user, [mailgen.complaint(1)])
-        appended = time.monotonic()
-        while time.monotonic() - appended < 30:
-            if query(tmp_path / "mailroom.db", "SELECT count(*) FROM complaints") == [(1,)]:
-                break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the running worker did not log the mail within 30 s (poll is 120 s)")
+        # The next pass comes 120 s after the first unless IDLE wakes the worker.
+        assert worker.until("ingest started", timeout=30) == "ingest started: 1 new mail(s)"
+        worker.until("ingest finished", timeout=60)
+        assert query(tmp_path / "mailroom.db", "SELECT count(*) FROM complaints") == [(1,)]
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-    assert process.returncode == 0
+        worker.process.terminate()
+        returncode = worker.finish(timeout=30)
+    assert returncode == 0, worker.stderr[-20:]
 
 
+@pytest.mark.slow
 def test_two_workers_on_one_mailbox_log_each_mail_once(
     dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path, db_url: str
 ) -> None:
