@@ -303,14 +303,18 @@ def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
 @cases_app.command("show")
 def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """One complaint with its documents and audit trail."""
+    from mailroom.case_events import case_state
     from mailroom.clocks import deadlines_of
     from mailroom.views import complaint_detail
 
-    with command_services(config) as services, services.store.transaction() as repo:
-        complaint = repo.get_complaint(case_id(complaint_id))
-        if complaint is None:
-            raise IntakeError(f"no complaint {complaint_id}")
-        view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
+    with command_services(config) as services:
+        with services.store.transaction() as repo:
+            complaint = repo.get_complaint(case_id(complaint_id))
+            if complaint is None:
+                raise IntakeError(f"no complaint {complaint_id}")
+            view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
+        state = case_state(services, view["id"])
+    view["procedure"] = {"state": state.state, "allowed_next": list(state.allowed)} if state else None
     if as_json:
         print_json(view)
         return
@@ -324,6 +328,9 @@ def _print_case(view: dict[str, Any]) -> None:
 
     say = out().print
     say(f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']})")
+    if view.get("procedure"):
+        procedure = view["procedure"]
+        say(f"procedure: {procedure['state']}; next: {', '.join(procedure['allowed_next']) or 'nothing'}")
     say(f"received {view['received_at']}")
     say(f"{view['complainant']['name']} <{view['complainant']['email'] or '-'}>: {view['subject']}")
     contact = view["contact"]
@@ -406,20 +413,51 @@ def cases_record(
     ref: Annotated[
         int | None, typer.Option(help="Completions: the event id of the promise (cases show --json).")
     ] = None,
+    late_reason: Annotated[
+        str, typer.Option(help="An extension recorded after the clock lapsed: why (the breach stays).")
+    ] = "",
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a step that starts, moves or stops a Code clock (acknowledgement sent, ...)."""
+    """Record a step that starts, moves or stops a Code clock (acknowledgement sent, ...).
+    A step that does not fit the case's place in the procedure is refused, naming the
+    steps allowed next."""
     from mailroom.case_events import EventDetails, record_event
 
     when = _parse_uk_time(at, "--at")
-    details = EventDetails(note, by, _parse_date(until, "--until") if until else None, good_reason, ref, what)
+    promised = _parse_date(until, "--until") if until else None
+    details = EventDetails(note, by, promised, good_reason, ref, what, late_reason=late_reason)
     with command_services(config) as services:
         event_id = record_event(services, case_id(complaint_id), event, when, details=details)
     if as_json:
         print_json({"complaint_id": case_id(complaint_id), "event_id": event_id, "event": event.value})
         return
     out().print(f"{case_id(complaint_id)}: {event.value} at {when.isoformat()} (event {event_id})")
+
+
+@cases_app.command("correct")
+def cases_correct(
+    event_id: Annotated[
+        int, typer.Argument(help="The wrong step's event id (cases show --json: events[].id).")
+    ],
+    reason: Annotated[str, typer.Option(help="Why the step was wrong (kept on the audit trail).")],
+    by: Annotated[str, typer.Option(help="Who is correcting it.")] = "",
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a step recorded in error: both stay on the audit trail, and the wrong one
+    stops counting for the clocks, the status and the stage."""
+    from mailroom.case_events import CaseEventError, complaint_of_event, correct_event
+
+    with command_services(config) as services:
+        complaint_id = complaint_of_event(services, event_id)
+        if complaint_id is None:
+            raise CaseEventError(f"no step with event id {event_id} on any case")
+        correction = correct_event(services, complaint_id, event_id, reason, by)
+    if as_json:
+        print_json({"complaint_id": complaint_id, "corrected": event_id, "event_id": correction})
+        return
+    out().print(f"{complaint_id}: event {event_id} corrected (event {correction})")
 
 
 @cases_app.command("assign")

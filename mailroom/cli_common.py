@@ -52,9 +52,8 @@ def command_services(config: Path | None, create: bool = False) -> Iterator[Serv
     start a new SQLite database: any other run outside a deployment would leave an
     empty one behind and show an empty office instead of saying what is wrong."""
     from mailroom.config import load_settings
-    from mailroom.services import build_services
-
     from mailroom.rule_pack_source import load_settings_rule_pack
+    from mailroom.services import build_services
 
     settings = load_settings(config)
     if not create:

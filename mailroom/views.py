@@ -130,6 +130,8 @@ def deadline_view(deadline: Deadline) -> dict[str, Any]:
         "extended_from": deadline.original_due.isoformat() if deadline.original_due else None,
         "extension_limit": deadline.extension_cap_date.isoformat() if deadline.extension_cap_date else None,
         "what": deadline.what or None,
+        "missed_at": iso(deadline.missed_at) if deadline.missed_at else None,
+        "ended_by": deadline.ended_by or None,
     }
 
 

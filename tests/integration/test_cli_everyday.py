@@ -72,3 +72,34 @@ def test_cases_show_prints_officer_parties_and_clocks(case: tuple[Path, str]) ->
     assert "officer: team (unassigned)" in text
     assert "Code clocks" in text and "stage1_acknowledgement" in text
     assert "Ada Resident" in text
+
+
+def test_a_step_out_of_order_is_refused_naming_the_state_and_the_steps_allowed(
+    case: tuple[Path, str],
+) -> None:
+    config, complaint_id = case
+    refused = _mailroom(config, "cases", "record", complaint_id, "stage2_acknowledged", "--at", "now")
+    assert refused.returncode == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert "stage2_acknowledged does not fit" in line and "stage1_acknowledged" in line
+    shown = json.loads(_mailroom(config, "cases", "show", complaint_id, "--json").stdout)
+    assert "stage1_acknowledged" in shown["procedure"]["allowed_next"]
+    assert "procedure:" in _mailroom(config, "cases", "show", complaint_id).stdout
+
+
+def test_a_wrong_step_is_corrected_and_both_stay_on_the_trail(case: tuple[Path, str]) -> None:
+    config, complaint_id = case
+    recorded = _mailroom(config, "cases", "record", complaint_id, "withdrawn", "--at", "now", "--json")
+    assert recorded.returncode == 0, recorded.stderr
+    wrong = json.loads(recorded.stdout)["event_id"]
+    assert (
+        json.loads(_mailroom(config, "cases", "show", complaint_id, "--json").stdout)["status"] == "withdrawn"
+    )
+    unexplained = _mailroom(config, "cases", "correct", str(wrong), "--reason", " ")
+    assert unexplained.returncode == 1 and "reason" in unexplained.stderr
+    corrected = _mailroom(config, "cases", "correct", str(wrong), "--reason", "logged on the wrong case")
+    assert corrected.returncode == 0, corrected.stderr
+    shown = json.loads(_mailroom(config, "cases", "show", complaint_id, "--json").stdout)
+    assert shown["status"] == "open"
+    kinds = [event["kind"] for event in shown["events"]]
+    assert "withdrawn" in kinds and "event_corrected" in kinds
