@@ -34,7 +34,7 @@ from typing import Any
 from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, check_step_fits, record_event_in
 from mailroom.clock import LONDON
 from mailroom.config import Settings
-from mailroom.deadline_store import compute
+from mailroom.deadline_store import compute, live_events
 from mailroom.domain.ids import case_reference
 from mailroom.filing import sha256_hex
 from mailroom.letters.check import CaseFacts, CheckResult, check_letter, find_placeholders
@@ -293,7 +293,7 @@ def _case_dates(
     received = complaint.received_at.astimezone(LONDON).date()
     clock = next((c for c in services.rule_pack.clocks if c.name == f"stage{stage}_response"), None)
     acknowledged = next(
-        (e.at for e in repo.events_of_case(complaint.id) if e.kind == f"stage{stage}_acknowledged"), None
+        (e.at for e in live_events(repo, complaint.id) if e.kind == f"stage{stage}_acknowledged"), None
     )
     if clock is not None and spec.records_event is not None and clock.starts == spec.records_event.value:
         calendar, cutoff = services.calendar, services.settings.calendar.cutoff
