@@ -262,6 +262,34 @@ def letters_draft_pending(
     out().print(f"drafted {drafted} acknowledgement(s)")
 
 
+@letters_app.command("failed")
+def letters_failed(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Cases whose automatic acknowledgement could not be drafted, with the reason.
+    They are tried again on the next pass once the pack, a template or the landlord
+    policy changes; until then, draft them by hand (`letters draft`)."""
+    from mailroom.letters.drafts import failed_drafts
+
+    with command_services(config) as services:
+        failed = failed_drafts(services)
+    rows: list[dict[str, Any]] = [
+        {
+            "complaint_id": item.complaint_id,
+            "at": item.at.isoformat(),
+            "reason": item.reason,
+            "retried_next_pass": item.retried_next_pass,
+        }
+        for item in failed
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        retry = "retried next pass" if row["retried_next_pass"] else "draft by hand, or fix and it is retried"
+        out().print(f"{row['complaint_id']} {row['at'][:16]} {row['reason']} ({retry})")
+    if not rows:
+        out().print("no failed acknowledgement drafts")
+
+
 @letters_app.command("list")
 def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The letters of a case, drafts and issued."""

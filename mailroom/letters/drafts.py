@@ -21,6 +21,7 @@ checker does not take template-like markers inside it for leftover placeholders.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -45,6 +46,7 @@ from mailroom.letters.pack import (
     LetterSpec,
     landlord_policy,
     letter_pack,
+    pack_path,
     sender,
 )
 from mailroom.letters.pdf import PdfError, convert_to_pdf
@@ -619,9 +621,12 @@ def draft_pending_acknowledgements(services: Services, limit: int = PENDING_BATC
     kind = LetterType.STAGE1_ACKNOWLEDGEMENT
     if kind not in letter_pack(services.settings).letters:
         return 0
+    marker = drafting_marker(services)
     with services.store.transaction() as repo:
+        # A case whose draft failed is tried again once the pack, a template or the
+        # landlord policy changed: the failure is marked with what drafting used.
         pending = repo.cases_without_letter(
-            kind.value, 1, (ClockEvent.STAGE1_ACKNOWLEDGED.value, NOT_DRAFTED), limit
+            kind.value, 1, (ClockEvent.STAGE1_ACKNOWLEDGED.value,), limit, (NOT_DRAFTED, marker)
         )
         subjects = {complaint_id: _complaint(repo, complaint_id).subject for complaint_id in pending}
     drafted = 0
@@ -636,10 +641,58 @@ def draft_pending_acknowledgements(services: Services, limit: int = PENDING_BATC
             reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
             log.warning("%s: no acknowledgement drafted: %s", complaint_id, reason)
             with services.store.transaction() as repo:
-                repo.add_event(services.clock.now(), NOT_DRAFTED, reason, complaint_id=complaint_id)
+                repo.add_event_returning_id(services.clock.now(), NOT_DRAFTED, reason, complaint_id, marker)
             continue
         drafted += 1
     return drafted
+
+
+def drafting_marker(services: Services) -> str:
+    """What automatic drafting used, as an event payload: a SHA-256 of the pack, every
+    template it names and the landlord policy. A change to any gives a new marker."""
+    settings = services.settings
+    digest = hashlib.sha256()
+    paths = [pack_path(settings), *(spec.template for spec in letter_pack(settings).letters.values())]
+    if settings.policy.landlord_file is not None:
+        paths.append(settings.policy.landlord_file)
+    for path in sorted(set(paths)):
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:
+            digest.update(f"unreadable: {exc.strerror}".encode())
+    return json.dumps({"drafting_inputs": digest.hexdigest()})
+
+
+@dataclass(frozen=True)
+class FailedDraft:
+    complaint_id: str
+    at: datetime
+    reason: str
+    retried_next_pass: bool  # the pack, a template or the policy changed since
+
+
+def failed_drafts(services: Services) -> list[FailedDraft]:
+    """Open stage 1 cases whose automatic acknowledgement failed and that still have
+    none, with the latest reason; oldest failure first."""
+    marker = drafting_marker(services)
+    latest: dict[str, Any] = {}
+    with services.store.transaction() as repo:
+        for event in repo.events_of_kind(NOT_DRAFTED):
+            latest[str(event.complaint_id)] = event
+        waiting = set(
+            repo.cases_without_letter(
+                LetterType.STAGE1_ACKNOWLEDGEMENT.value, 1, (ClockEvent.STAGE1_ACKNOWLEDGED.value,), 100_000
+            )
+        )
+    return sorted(
+        (
+            FailedDraft(complaint_id, event.at, event.detail, event.payload != marker)
+            for complaint_id, event in latest.items()
+            if complaint_id in waiting
+        ),
+        key=lambda failed: failed.at,
+    )
 
 
 # -- replace ----------------------------------------------------------------------------

@@ -600,24 +600,42 @@ class Repository:
         return list(self.session.scalars(query.order_by(CaseRecordItem.id)))
 
     def cases_without_letter(
-        self, letter_type: str, stage: int, unless_events: Sequence[str], limit: int
+        self,
+        letter_type: str,
+        stage: int,
+        unless_events: Sequence[str],
+        limit: int,
+        unless_event_payload: tuple[str, str] | None = None,
     ) -> list[str]:
-        """Open complaints at ``stage`` with no letter of ``letter_type`` and none of
-        ``unless_events`` on the case, oldest first: one query, however many cases."""
+        """Open complaints at ``stage`` with no letter of ``letter_type``, none of
+        ``unless_events`` and no event (kind, payload) equal to ``unless_event_payload``
+        on the case, oldest first: one query, however many cases."""
         has_letter = select(Letter.id).where(
             Letter.complaint_id == Complaint.id, Letter.letter_type == letter_type
         )
         has_event = select(Event.id).where(
             Event.complaint_id == Complaint.id, Event.kind.in_(list(unless_events))
         )
+        conditions = [~has_letter.exists(), ~has_event.exists()]
+        if unless_event_payload is not None:
+            kind, payload = unless_event_payload
+            marked = select(Event.id).where(
+                Event.complaint_id == Complaint.id, Event.kind == kind, Event.payload == payload
+            )
+            conditions.append(~marked.exists())
         query = (
             select(Complaint.id)
             .where(Complaint.status == "open", Complaint.stage == stage)
-            .where(~has_letter.exists(), ~has_event.exists())
+            .where(*conditions)
             .order_by(Complaint.received_at, Complaint.id)
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def events_of_kind(self, kind: str) -> list[Event]:
+        """Every case event of ``kind``, oldest first."""
+        query = select(Event).where(Event.kind == kind, Event.complaint_id.is_not(None))
+        return list(self.session.scalars(query.order_by(Event.id)))
 
     def unchecked_automatic_mails(self, rules: Sequence[str], kinds: Sequence[str], limit: int) -> list[Mail]:
         """Filed automatic mails by these ``rules`` with no event of ``kinds`` yet, oldest first."""
