@@ -22,7 +22,7 @@ from mailroom.cli_common import (
     out,
     print_json,
 )
-from mailroom.letters.types import FIELDS, LetterType, template_variables
+from mailroom.letters.types import FIELDS, LetterType
 
 if TYPE_CHECKING:
     from mailroom.letters.check import CheckResult
@@ -322,10 +322,6 @@ def letters_list(complaint_id: str, config: ConfigOption = None, as_json: JsonOp
 # -- templates ----------------------------------------------------------------------------
 
 
-def _all_variables() -> frozenset[str]:
-    return frozenset().union(*(template_variables(t) for t in LetterType))
-
-
 @templates_app.command("check")
 def templates_check(
     paths: Annotated[
@@ -336,21 +332,21 @@ def templates_check(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Lint letter templates: broken or split tags, unknown variables. Exit 1 on any problem."""
+    """Check letter templates: broken or split tags, unknown variables, then a render with
+    sample data for the letter type (a name it uses that no draft gives fails, quoting
+    the paragraph). Exit 1 on any problem."""
     from mailroom.config import load_settings
     from mailroom.letters.pack import letter_pack
-    from mailroom.letters.render import lint_template
+    from mailroom.letters.template_check import check_template
 
-    targets: list[tuple[Path, frozenset[str]]] = []
+    targets: list[tuple[Path, LetterType | None]] = []
     if paths:
         known = {t.value: t for t in LetterType}
-        for path in paths:
-            kind = letter_type or known.get(path.stem)
-            targets.append((path, template_variables(kind) if kind else _all_variables()))
+        targets = [(path, letter_type or known.get(path.stem)) for path in paths]
     else:
         pack = letter_pack(load_settings(config))
-        targets = [(spec.template, template_variables(kind)) for kind, spec in pack.letters.items()]
-    problems = [problem for path, allowed in targets for problem in lint_template(path, allowed)]
+        targets = [(spec.template, kind) for kind, spec in pack.letters.items()]
+    problems = [problem for path, kind in targets for problem in check_template(path, kind)]
     for problem in problems:
         out().print(problem, soft_wrap=True)
     if problems:

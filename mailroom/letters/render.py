@@ -233,7 +233,7 @@ def _line_context(source: str, lineno: int | None) -> str:
     if not 1 <= lineno <= len(lines):
         return ""
     text = _one_line(_TAG_TEXT.sub("", lines[lineno - 1]))
-    return f" near {text[:80]!r}" if text else ""
+    return f" near {text[:200]!r}" if text else ""
 
 
 # --- compiled templates -----------------------------------------------------------
@@ -244,6 +244,7 @@ class _Part:
     name: str
     label: str
     template: jinja2.Template
+    source: str  # the prepared XML, one paragraph a line: errors quote the paragraph
     fix_tables: bool
     fix_docpr: bool
 
@@ -288,6 +289,7 @@ def compile_template(path: Path, env: jinja2.Environment) -> CompiledTemplate:
                 name=name,
                 label=label,
                 template=template,
+                source=source,
                 fix_tables=label == "body" and has_loops and "<w:tbl" in source,
                 fix_docpr=label == "body" and has_loops and "docPr" in source,
             )
@@ -313,13 +315,27 @@ def _render_xml(name: str, part: _Part, context: Mapping[str, Any]) -> str:
     except (ArithmeticError, MemoryError) as exc:
         raise TemplateError(f"{name}: {part.label}: {type(exc).__name__}: {_one_line(str(exc))}") from None
     except jinja2.UndefinedError as exc:
+        lineno = _template_lineno(exc)
+        where = f"{_position(lineno)}: " if lineno else ""
         raise TemplateError(
-            f"{name}: {part.label}: undefined variable: {_one_line(exc.message or '')}"
+            f"{name}: {part.label}: {where}undefined variable: {_one_line(exc.message or '')}"
+            f"{_line_context(part.source, lineno)}"
         ) from None
     except SecurityError as exc:
         raise TemplateError(f"{name}: {part.label}: unsafe template: {_one_line(str(exc))}") from None
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{name}: {part.label}: {type(exc).__name__}: {_one_line(str(exc))}") from None
+
+
+def _template_lineno(exc: BaseException) -> int | None:
+    """The template line an error was raised on: Jinja maps its frames to the
+    template's own lines, named ``<template>`` for templates from strings."""
+    lineno, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return lineno
 
 
 def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, Any]) -> bytes:
