@@ -107,8 +107,11 @@ class Helper:
         self._process: Any = None
         self._conn: Connection | None = None
         self._stage: Any = None  # shared int: 1 + index in STAGES of the stage reached
+        self._aborted = False
 
     def start(self) -> None:
+        if self._aborted:
+            raise RuntimeError("the staging helper was stopped")
         if self._process is not None:
             return
         parent, child = self._context.Pipe()
@@ -161,6 +164,14 @@ class Helper:
         except OSError:
             pass
         self._kill()
+
+    def abort(self) -> None:
+        """Kill the helper now, from any thread (the worker is stopping: Ctrl-C
+        must not wait for a runaway mail's budget)."""
+        self._aborted = True  # no new helper for the rest of the batch
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
 
     def _died(self) -> str:
         self._process.join(_STOP_SECONDS)
@@ -269,6 +280,11 @@ class Stager:
         finally:
             self._thread.shutdown()
 
+    def abort(self) -> None:
+        """Stop at once, dropping whatever is being staged (the worker is stopping)."""
+        self._helper.abort()
+        self.close()
+
     def _stage_batch(self, batch: list[FetchedMail]) -> list[StagedMail]:
         return [self._stage_one(fetched) for fetched in batch]
 
@@ -293,5 +309,7 @@ def stager_for(
     stager = Stager(root, max_bytes, limits, budget or Budget())
     try:
         yield stager
-    finally:
-        stager.close()
+    except BaseException:
+        stager.abort()  # staged but uncommitted folders are cleaned up by the next run's recovery
+        raise
+    stager.close()

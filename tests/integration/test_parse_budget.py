@@ -6,15 +6,17 @@ restarted and the rest of the batch goes on."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from pathlib import Path
 
 import pytest
 
+from mailroom.domain.models import FetchedMail, SourceKey
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.quarantine import retry
 from mailroom.services import Services
-from mailroom.stager import Budget, Helper, Overrun
+from mailroom.stager import Budget, Helper, Overrun, stager_for
 from mailroom.worker import run_once
 from tests.support import budget_probe, mailgen
 
@@ -115,3 +117,19 @@ def test_quarantine_retry_runs_under_the_budget(
         (mail,) = repo.list_mails(outcome="quarantined")
     # The real parser reads the probe mail fine: a retry (after a fix) logs it.
     assert retry(limited, [mail.id]) == {mail.id: "complaint"}
+
+
+def test_stopping_the_worker_does_not_wait_for_a_runaway_mail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mailroom.stager.stage_in_helper", budget_probe.stage_or_misbehave)
+    hang = mailgen.complaint(1, extra_headers={"X-Probe": "hang"})
+    key = SourceKey("t", "in", 0, "1")
+    batch = [FetchedMail(key, hang, mailgen.BASE_DATE, len(hang))] * 3
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), stager_for(tmp_path, 10**8, budget=Budget(seconds=60)) as stager:
+        stager.submit(batch)
+        time.sleep(1.5)  # the helper is stuck in the first mail
+        raise KeyboardInterrupt  # Ctrl-C
+    assert time.monotonic() - started < 10  # not the 60 s budget, nor one per mail left
+    assert multiprocessing.active_children() == []
