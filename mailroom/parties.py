@@ -53,8 +53,9 @@ def edit_complainant(services: Services, complaint_id: str, edit: ComplainantEdi
         if not changed:
             return []
         if before["email"] != after["email"]:
-            if before["email"]:
-                repo.remove_party(complaint_id, before["email"])
+            roles = {party.email: party.role for party in repo.parties(complaint_id)}
+            if before["email"] and roles.get(before["email"].lower()) == "complainant":
+                repo.remove_party(complaint_id, before["email"])  # an MP who wrote stays a party
             if after["email"]:
                 repo.remove_party(complaint_id, after["email"])  # was another role: now the complainant
                 repo.add_party(complaint_id, after["email"], after["name"], "complainant")

@@ -96,3 +96,31 @@ def test_bad_changes_are_one_line_and_change_nothing(
     (line,) = result.stderr.strip().splitlines()
     assert says in line
     assert _show(config, complaint_id) == before
+
+
+def test_naming_the_constituent_of_an_mp_enquiry_keeps_the_mp_as_a_party(tmp_path: Path) -> None:
+    """An MP's enquiry opens a case from the MP's mail; once staff know the
+    constituent they name them, and the MP stays a party with their role."""
+    from tests.support import mailgen
+
+    config = tmp_path / "mailroom.toml"
+    config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "mp.eml").write_bytes(mailgen.mp_enquiry(1))
+    assert _mailroom(config, "ingest", str(inbox)).returncode == 0
+    (case,) = json.loads(_mailroom(config, "cases", "list", "--json").stdout)
+    mp_address = case["complainant"]["email"]
+    edited = _mailroom(
+        config,
+        "cases",
+        "edit",
+        case["id"],
+        "--name",
+        "Mrs Constance Tuent",
+        "--email",
+        "constance@example.org",
+    )
+    assert edited.returncode == 0, edited.stderr
+    roles = {p["email"]: p["role"] for p in _show(config, case["id"])["parties"]}
+    assert roles == {mp_address: "mp", "constance@example.org": "complainant"}
