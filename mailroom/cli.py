@@ -328,6 +328,8 @@ def _print_case(view: dict[str, Any]) -> None:
 
     say = out().print
     say(f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']})")
+    if view.get("error"):
+        err().print(f"error: {view['error']}", soft_wrap=True)
     if view.get("procedure"):
         procedure = view["procedure"]
         say(f"procedure: {procedure['state']}; next: {', '.join(procedure['allowed_next']) or 'nothing'}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from mailroom.calendar_source import CALENDAR_YEARS
 from mailroom.clock import LONDON
 from mailroom.deadline_store import start_new_cases
 from mailroom.domain.models import Channel
@@ -41,6 +42,12 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
         raise IntakeError("received date needs a time zone")
     if request.received_at > now:
         raise IntakeError(f"received date {request.received_at.isoformat()} is in the future")
+    year = request.received_at.astimezone(LONDON).year
+    if year not in CALENDAR_YEARS:  # a typo in the year: such a case could never have clocks
+        raise IntakeError(
+            f"received date {request.received_at.date().isoformat()}: the working-day calendar covers "
+            f"{CALENDAR_YEARS.start}-{CALENDAR_YEARS.stop - 1}; check the year"
+        )
     if not request.name.strip():
         raise IntakeError("complainant name is required")
     check_contact(request.contact_preference, request.email, request.postal_address)
