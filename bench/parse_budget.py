@@ -76,6 +76,7 @@ def old_parser(commit: str) -> ModuleType | None:
     spec = importlib.util.spec_from_file_location("old_parse", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["old_parse"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -27,6 +27,7 @@ import os
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ StagedBatch = Callable[[], list[StagedMail]]  # call to wait for the batch's res
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _STOP_SECONDS = 5.0  # for a helper asked to stop to exit before it is killed
+_WINDOW = 16  # calls sent ahead to the helper...
+_WINDOW_BYTES = 4 * 2**20  # ...as long as their mails add up to no more than this
 _START_SECONDS = 60.0  # for a new helper to import the parser (about 0.3 s; more on a loaded machine)
 
 
@@ -74,6 +77,11 @@ def limits_from(ingest: IngestSettings) -> ParseLimits:
         max_content_type_params=ingest.max_content_type_params,
         max_attachments=ingest.max_attachments,
     )
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exception: BaseException
 
 
 class Overrun(Exception):
@@ -137,21 +145,77 @@ class Helper:
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` in the helper; raises ``Overrun`` if it runs out
         of budget or the helper dies, and re-raises what the function raised."""
-        self.start()
+        (result,) = self.call_many(function, [args], [0])
+        if isinstance(result, Overrun):
+            raise result
+        return result
+
+    def call_many(
+        self, function: Callable[..., Any], calls: Sequence[tuple[Any, ...]], sizes: Sequence[int]
+    ) -> list[Any]:
+        """``function(*args)`` for each of ``calls``, in order, each under the
+        budget; the result for each, or the ``Overrun`` that stopped it (the
+        helper is then restarted for the rest). Re-raises what a call raised.
+
+        Up to ``_WINDOW`` calls (``_WINDOW_BYTES`` of ``sizes``) are sent ahead,
+        so the helper never waits for this process between mails: a round trip
+        per mail, waiting for both processes to be scheduled, cost more than
+        the parse on a busy two-core machine. A call's clock starts when the
+        helper takes it up: when the call before it was answered."""
+        results: list[Any] = []
+        sent = 0  # calls[results-so-far : sent] are in flight
+        started = time.monotonic()  # when the helper took up the first call in flight
+        while len(results) < len(calls):
+            head = len(results)
+            if sent == head:
+                self.start()
+                started = time.monotonic()
+            sent = self._send_ahead(function, calls, sizes, head, sent)
+            outcome = self._next_reply(started)
+            if isinstance(outcome, Overrun):
+                sent = head + 1  # the helper died with the calls in flight: send them again
+            results.append(outcome)
+            started = time.monotonic()
+        errors = [r for r in results if isinstance(r, _Raised)]
+        if errors:
+            raise errors[0].exception
+        return results
+
+    def _send_ahead(
+        self,
+        function: Callable[..., Any],
+        calls: Sequence[tuple[Any, ...]],
+        sizes: Sequence[int],
+        head: int,
+        sent: int,
+    ) -> int:
+        assert self._conn is not None
+        in_flight = sum(sizes[head:sent])
+        while sent < len(calls) and (
+            sent == head or (sent - head < _WINDOW and in_flight + sizes[sent] <= _WINDOW_BYTES)
+        ):
+            try:
+                self._conn.send((function, calls[sent], self._budget.cpu_seconds))
+            except OSError:
+                break  # it died: the reply read finds out why
+            in_flight += sizes[sent]
+            sent += 1
+        return sent
+
+    def _next_reply(self, started: float) -> Any:
         assert self._conn is not None
         try:
-            self._conn.send((function, args, self._budget.cpu_seconds))
-            finished = self._conn.poll(self._budget.seconds)
-            reply = self._conn.recv() if finished else None
+            remaining = max(0.0, started + self._budget.seconds - time.monotonic())
+            reply = self._conn.recv() if self._conn.poll(remaining) else None
         except (EOFError, OSError):
-            raise self._overrun(self._died()) from None
+            return self._overrun(self._died())
         if reply is None:
-            raise self._overrun(f"parse exceeded {self._budget.seconds:g} s")
+            return self._overrun(f"parse exceeded {self._budget.seconds:g} s")
         kind, value = reply
         if kind == "memory":
-            raise self._overrun(f"parse exceeded the memory limit of {self._budget.memory_mb} MiB")
+            return self._overrun(f"parse exceeded the memory limit of {self._budget.memory_mb} MiB")
         if kind == "error":
-            raise value
+            return _Raised(value)
         return value
 
     def stop(self) -> None:
@@ -286,20 +350,18 @@ class Stager:
         self.close()
 
     def _stage_batch(self, batch: list[FetchedMail]) -> list[StagedMail]:
-        return [self._stage_one(fetched) for fetched in batch]
+        calls = [(self._root, fetched, self._max_bytes, self._limits) for fetched in batch]
+        results = self._helper.call_many(stage_in_helper, calls, [len(f.raw) for f in batch])
+        return [self._staged(fetched, result) for fetched, result in zip(batch, results, strict=True)]
 
-    def _stage_one(self, fetched: FetchedMail) -> StagedMail:
-        try:
-            staged: StagedMail = self._helper.call(
-                stage_in_helper, self._root, fetched, self._max_bytes, self._limits
-            )
-            return staged
-        except Overrun as over:
-            log.warning("quarantining %s: %s", fetched.key, over)
-            storage = Storage(self._root)
-            return stage_quarantine(
-                storage, fetched, sha256_hex(fetched.raw), str(over), {"stage_reached": over.stage}
-            )
+    def _staged(self, fetched: FetchedMail, result: StagedMail | Overrun) -> StagedMail:
+        if not isinstance(result, Overrun):
+            return result
+        log.warning("quarantining %s: %s", fetched.key, result)
+        storage = Storage(self._root)
+        return stage_quarantine(
+            storage, fetched, sha256_hex(fetched.raw), str(result), {"stage_reached": result.stage}
+        )
 
 
 @contextmanager
