@@ -4,28 +4,18 @@ through the real command, with the audit trail kept."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-
-def _mailroom(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILROOM_")}
-    env["MAILROOM_CACHE_DIR"] = str(config.parent / "cache")
-    command = [sys.executable, "-m", "mailroom", *args, "--config", str(config)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+from tests.support.deployment import mailroom, new_deployment
 
 
 @pytest.fixture
 def case(tmp_path: Path) -> tuple[Path, str]:
-    config = tmp_path / "mailroom.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
-    assert _mailroom(config, "init").returncode == 0
-    logged = _mailroom(
+    config = new_deployment(tmp_path)
+    logged = mailroom(
         config, "cases", "new", "--channel", "letter", "--name", "Jon Smyth", "--email", "jon@example.org",
         "--received", "2026-11-20T10:00", "--subject", "Repairs not done", "--json",
     )  # fmt: skip
@@ -34,7 +24,7 @@ def case(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _show(config: Path, complaint_id: str) -> dict[str, Any]:
-    shown = _mailroom(config, "cases", "show", complaint_id, "--json")
+    shown = mailroom(config, "cases", "show", complaint_id, "--json")
     assert shown.returncode == 0, shown.stderr
     view: dict[str, Any] = json.loads(shown.stdout)
     return view
@@ -42,7 +32,7 @@ def _show(config: Path, complaint_id: str) -> dict[str, Any]:
 
 def test_edit_corrects_the_complainant_and_keeps_both_values_on_the_trail(case: tuple[Path, str]) -> None:
     config, complaint_id = case
-    edited = _mailroom(
+    edited = mailroom(
         config, "cases", "edit", complaint_id, "--name", "Jon Smith", "--email", "Jon.Smith@Example.org",
         "--by", "inbox team",
     )  # fmt: skip
@@ -55,21 +45,21 @@ def test_edit_corrects_the_complainant_and_keeps_both_values_on_the_trail(case: 
         "Jon Smyth" in event["detail"] and "Jon Smith" in event["detail"] and "inbox team" in event["detail"]
     )
     assert event["data"]["before"]["email"] == "jon@example.org"
-    again = _mailroom(config, "cases", "edit", complaint_id, "--name", "Jon  Smith")
+    again = mailroom(config, "cases", "edit", complaint_id, "--name", "Jon  Smith")
     assert "nothing to change" in again.stdout  # and no second event
     assert len([e for e in _show(config, complaint_id)["events"] if e["kind"] == "complainant_edited"]) == 1
 
 
 def test_parties_are_added_and_removed_with_a_role(case: tuple[Path, str]) -> None:
     config, complaint_id = case
-    added = _mailroom(
+    added = mailroom(
         config, "cases", "party-add", complaint_id, "advocate@advice.example", "--role", "representative",
         "--name", "Ann Advocate",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     parties = {(p["email"], p["role"]) for p in _show(config, complaint_id)["parties"]}
     assert ("advocate@advice.example", "representative") in parties
-    assert _mailroom(config, "cases", "party-remove", complaint_id, "advocate@advice.example").returncode == 0
+    assert mailroom(config, "cases", "party-remove", complaint_id, "advocate@advice.example").returncode == 0
     view = _show(config, complaint_id)
     assert "advocate@advice.example" not in {p["email"] for p in view["parties"]}
     assert {"party_added", "party_removed"} <= {e["kind"] for e in view["events"]}
@@ -91,7 +81,7 @@ def test_bad_changes_are_one_line_and_change_nothing(
 ) -> None:
     config, complaint_id = case
     before = _show(config, complaint_id)
-    result = _mailroom(config, "cases", *(arg.format(id=complaint_id) for arg in args))
+    result = mailroom(config, "cases", *(arg.format(id=complaint_id) for arg in args))
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert says in line
@@ -103,15 +93,14 @@ def test_naming_the_constituent_of_an_mp_enquiry_keeps_the_mp_as_a_party(tmp_pat
     constituent they name them, and the MP stays a party with their role."""
     from tests.support import mailgen
 
-    config = tmp_path / "mailroom.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "storage"}"\n[maildir]\npath = ""\n')
+    config = new_deployment(tmp_path, init=False)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "mp.eml").write_bytes(mailgen.mp_enquiry(1))
-    assert _mailroom(config, "ingest", str(inbox)).returncode == 0
-    (case,) = json.loads(_mailroom(config, "cases", "list", "--json").stdout)
+    assert mailroom(config, "ingest", str(inbox)).returncode == 0
+    (case,) = json.loads(mailroom(config, "cases", "list", "--json").stdout)
     mp_address = case["complainant"]["email"]
-    edited = _mailroom(
+    edited = mailroom(
         config,
         "cases",
         "edit",
