@@ -170,7 +170,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
         user = dovecot.add_user()
         folder = tmp_path / f"round{round_number}"
         folder.mkdir()
-        mails = [mailgen.complaint(n + 1000 * round_number) for n in range(KILL_MAILS)]
+        # Numbered densely: mailgen dates mail #n 7n minutes after its base date, and a
+        # Date more than a day ahead of the real clock goes to triage, not to a case.
+        mails = [mailgen.complaint(n + KILL_MAILS * round_number) for n in range(KILL_MAILS)]
         bulk_append(dovecot, user, mails)
         config = write_config(folder, dovecot, user, batch_size=KILL_BATCH)
         kills_this_round = 0
