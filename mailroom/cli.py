@@ -150,6 +150,7 @@ def _remind(services: Services) -> None:
     link_bounces(services)  # undelivered letters: marked, noted on the case, officer told
     if reminders.enabled(services):
         reminders.sweep(services)
+        reminders.alert_cases_without_clocks(services)
     reminders.send_outbox(services)
 
 

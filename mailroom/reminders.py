@@ -71,6 +71,39 @@ def sweep(services: Services) -> SweepReport:
             return report
 
 
+def alert_cases_without_clocks(services: Services) -> int:
+    """An open case with no Code clock at all is an error no reminder would ever
+    show: one mail per case, once (its outbox key), to whom an overdue reminder
+    would go (the officer or the team, and their managers). A pass over every open
+    case, so it runs with the daily calendar job and `run --once`, not each sweep."""
+    with services.store.transaction() as repo:
+        return _alert_cases_without_clocks(services, repo, services.clock.now())
+
+
+def _alert_cases_without_clocks(services: Services, repo: Repository, now: datetime) -> int:
+    cases = repo.open_cases_without_clocks(SWEEP_BATCH)
+    if not cases:
+        return 0
+    staff = repo.staff()
+    mails = []
+    for complaint in cases:
+        single, digest = route(
+            complaint.officer, True, staff, services.settings.reminders, complaint.complainant_email
+        )
+        recipients = (*single, *digest)
+        if not recipients:
+            continue
+        received = complaint.received_at.astimezone(LONDON).date().isoformat()
+        text = (
+            f"Complaint {complaint.id} ({complaint.subject[:200]}) has no Code clocks: received {received},\n"
+            "outside the working-day calendar. No deadline or reminder will run for it.\n\n"
+            f"Check the receipt date and the calendar: mailroom cases show {complaint.id}\n"
+        )
+        subject = f"[{case_reference(complaint.id)}] ERROR: no Code clocks on this complaint"
+        mails.append(OutboundMail(f"no-clocks:{complaint.id}", recipients, subject, text, complaint.id))
+    return enqueue_many(repo, _sender(services), mails, now)
+
+
 # Outbox rows the sweep queues: the two prefixes of their dedupe keys.
 REMINDER_KEYS = ("reminder:", "digest:")
 

@@ -322,6 +322,8 @@ class MailroomScheduler:
                 self.services.__dict__["calendar"] = old
             raise
         refresh_stale(self.services)
+        if reminders.alert_cases_without_clocks(self.services):
+            self.wake("outbox")
 
 
 def build_scheduler(services: Services, sources: Sequence[MailSource], say: Say) -> MailroomScheduler:

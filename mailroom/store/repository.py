@@ -637,6 +637,18 @@ class Repository:
         query = select(Event).where(Event.kind == kind, Event.complaint_id.is_not(None))
         return list(self.session.scalars(query.order_by(Event.id)))
 
+    def open_cases_without_clocks(self, limit: int) -> list[Complaint]:
+        """Open complaints with no stored Code clock at all, oldest first (the unique
+        (complaint_id, clock) index makes this an index lookup per case)."""
+        has_clock = select(StoredDeadline.id).where(StoredDeadline.complaint_id == Complaint.id)
+        query = (
+            select(Complaint)
+            .where(Complaint.status == "open", ~has_clock.exists())
+            .order_by(Complaint.received_at, Complaint.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def unchecked_automatic_mails(self, rules: Sequence[str], kinds: Sequence[str], limit: int) -> list[Mail]:
         """Filed automatic mails by these ``rules`` with no event of ``kinds`` yet, oldest first."""
         checked = select(Event.id).where(Event.mail_id == Mail.id, Event.kind.in_(list(kinds)))
