@@ -188,15 +188,17 @@ def case_id(text: str) -> str:
 
 
 def print_json(value: Any) -> None:
-    """Indented for a person at a terminal; compact for a pipe, where the C encoder
-    (which ``indent`` turns off) writes 10,000 cases in a fiftieth of the time."""
-    from mailroom.terminal_text import json_safe
-
+    """Indented, with text as written, for a person at a terminal; compact and ASCII
+    for a pipe, where the C encoder (which ``indent`` turns off) writes 10,000 cases
+    in a fiftieth of the time. Both are the same JSON."""
     if sys.stdout.isatty():
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+        from mailroom.terminal_text import json_safe
+
+        sys.stdout.write(json_safe(json.dumps(value, indent=2, ensure_ascii=False)) + "\n")
     else:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    sys.stdout.write(json_safe(text) + "\n")
+        # For programs: every non-ASCII character as a \u escape, controls and bidi
+        # included, by the C encoder alone (no pass over the text afterwards).
+        sys.stdout.write(json.dumps(value, separators=(",", ":")) + "\n")
 
 
 def error_line(message: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mailroom.clock import LONDON
@@ -77,8 +77,25 @@ class ComplaintLike(Protocol):
 
 
 def iso(instant: datetime) -> str:
-    """ISO 8601 with the UK offset of the day (GMT +00:00 or BST +01:00)."""
-    return instant.astimezone(LONDON).isoformat()
+    """ISO 8601 with the UK offset of the day (GMT +00:00 or BST +01:00), exactly as
+    ``instant.astimezone(LONDON).isoformat()`` writes it.
+
+    A listing writes thousands of these: the UK date, hour and offset are worked out
+    once per UTC hour (the clocks change on the hour, 01:00 UTC) and the minutes and
+    seconds written by hand, a fifth of the cost."""
+    if instant.tzinfo is None:  # never from the store; kept to the stdlib's meaning
+        return instant.astimezone(LONDON).isoformat()
+    utc = instant.astimezone(UTC) if instant.utcoffset() else instant
+    key = (utc.year, utc.month, utc.day, utc.hour)
+    hour = _LONDON_HOURS.get(key)
+    if hour is None:
+        local = datetime(*key, tzinfo=UTC).astimezone(LONDON).isoformat()  # "YYYY-MM-DDTHH:00:00+01:00"
+        hour = _LONDON_HOURS.setdefault(key, (local[:13], local[19:]))
+    micro = f".{utc.microsecond:06d}" if utc.microsecond else ""
+    return f"{hour[0]}:{utc.minute:02d}:{utc.second:02d}{micro}{hour[1]}"
+
+
+_LONDON_HOURS: dict[tuple[int, int, int, int], tuple[str, str]] = {}
 
 
 def mail_view(mail: MailLike) -> dict[str, Any]:
