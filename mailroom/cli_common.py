@@ -114,13 +114,11 @@ def quick_settings(config: Path | None) -> QuickSettings:
 
 
 def require_database(database_url: str) -> None:
+    from mailroom.config_sources import sqlite_file
     from mailroom.errors import NoDatabaseError
 
-    scheme, _, rest = database_url.partition("://")
-    if scheme.partition("+")[0] != "sqlite":
-        return  # a server database: its schema is created or migrated on first use
-    path = rest[1:] if rest.startswith("/") else rest
-    if path and path != ":memory:" and not Path(path).exists():
+    path = sqlite_file(database_url)  # None: a server database, created or migrated on first use
+    if path and not Path(path).exists():
         raise NoDatabaseError(
             f"no database at {path}: run `mailroom init` in the deployment's folder first, "
             "or pass --config with its settings"

@@ -134,6 +134,16 @@ def sqlite_url(storage_root: Path) -> str:
     return f"sqlite:///{storage_root / 'mailroom.db'}"
 
 
+def sqlite_file(database_url: str) -> str | None:
+    """The file of a SQLite URL; "" for SQLite that is not a plain file (in memory,
+    URL options); None for any other database."""
+    scheme, _, rest = database_url.partition("://")
+    if scheme.partition("+")[0] != "sqlite":
+        return None
+    path = rest[1:] if rest.startswith("/") else rest
+    return "" if path == ":memory:" or "?" in path else path
+
+
 # -- the quick read ---------------------------------------------------------------------------
 
 

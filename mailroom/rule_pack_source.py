@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 BUNDLED_RULE_PACK = Path(__file__).resolve().parents[1] / "rules" / "housing-ombudsman-2024.toml"
 
 
-def rule_pack_path(settings: Settings) -> Path:
-    return settings.policy.rule_pack or BUNDLED_RULE_PACK
-
-
 def load_settings_rule_pack(settings: Settings) -> RulePack:
     return load_pack(settings.policy.rule_pack, settings.policy.clocks, landlord_timescales(settings))
 

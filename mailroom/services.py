@@ -18,7 +18,6 @@ from mailroom.domain.reminders import Ladder
 from mailroom.filing import PRIVATE, Modes, Storage, records_group_modes
 from mailroom.ingest.source import MailSource
 from mailroom.locks import mailbox_lock
-from mailroom.rule_pack_source import BUNDLED_RULE_PACK as BUNDLED_RULE_PACK
 from mailroom.rule_pack_source import load_settings_rule_pack
 from mailroom.storage_modes import make_private
 from mailroom.store.database import make_engine, migrate, sqlite_path

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from mailroom.config_sources import sqlite_file
 from mailroom.store.schema_version import HEAD, stored_revision
 
 _COMPLAINT_COLUMNS = (
@@ -150,16 +151,15 @@ def open_reader(database_url: str) -> Iterator[Reader | None]:
 
 def _connect(database_url: str) -> tuple[Any, str]:
     scheme, _, rest = database_url.partition("://")
-    driver = scheme.partition("+")[0]
-    if driver == "sqlite":
-        path = rest[1:] if rest.startswith("/") else rest
-        if not path or path == ":memory:" or "?" in path or not Path(path).is_file():
+    path = sqlite_file(database_url)
+    if path is not None:
+        if not path or not Path(path).is_file():
             return None, "?"
         # Read-only: a listing never creates, locks for writing or changes the file.
         lite = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True, timeout=60)
         lite.execute("PRAGMA busy_timeout=60000")
         return lite, "?"
-    if driver in ("postgresql", "postgres") and scheme in ("postgresql", "postgresql+psycopg", "postgres"):
+    if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         import psycopg  # only PostgreSQL deployments pay for the driver
 
         try:

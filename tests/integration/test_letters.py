@@ -46,7 +46,8 @@ from mailroom.letters.drafts import (
 from mailroom.letters.pack import LetterError, letter_pack
 from mailroom.letters.types import FIELDS, LetterType, field_names
 from mailroom.other_channels import OtherChannelComplaint, log_complaint
-from mailroom.services import BUNDLED_RULE_PACK, Services, build_services
+from mailroom.rule_pack_source import BUNDLED_RULE_PACK
+from mailroom.services import Services, build_services
 from mailroom.store.schema import Letter
 from tests.conftest import make_settings
 from tests.support.letter_samples import TEMPLATES, sample_context
