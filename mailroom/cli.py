@@ -41,6 +41,7 @@ from mailroom.domain.models import Channel
 from mailroom.domain.regions import Region
 from mailroom.errors import IntakeError, UserError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
+from mailroom.web_cli import users_app, web
 
 if TYPE_CHECKING:
     from mailroom.ingest.source import MailSource
@@ -68,9 +69,11 @@ GROUPS = {
     "letters": letters_app,
     "templates": templates_app,
     "rules": rules_app,
+    "users": users_app,
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
+app.command("web")(web)
 
 
 def app_for(argv: list[str]) -> typer.Typer:

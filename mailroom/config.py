@@ -349,6 +349,74 @@ class SchedulerSettings(_Section):
         return jobs
 
 
+class OidcSettings(_Section):
+    """Single sign-on through OpenID Connect (Microsoft Entra ID); off while issuer is "".
+    docs/desk.md, "Single sign-on"."""
+
+    # e.g. https://login.microsoftonline.com/<tenant id>/v2.0 (its
+    # /.well-known/openid-configuration is read at start).
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    client_secret_file: Path | None = None
+    # The claim holding group ids (Entra ID: "groups") and the role each group gives;
+    # the first listed role a person's groups give wins, in the order of Role.
+    groups_claim: str = "groups"
+    group_roles: dict[str, str] = Field(default_factory=dict)
+    # A person signing in with no mapped group: "" refuses them until an admin sets
+    # their role (`mailroom users add`); or a role every such person gets.
+    default_role: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+    def secret(self) -> str:
+        return _secret(self.client_secret, self.client_secret_file, "web.oidc.client_secret")
+
+
+class WebSettings(_Section):
+    """The review desk, `mailroom web` (docs/desk.md)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=2, ge=1, le=64)
+    # Signs the CSRF tokens. Empty: a random key is kept in <storage.root>/.desk-secret,
+    # which every desk instance sharing the storage reads; set it when they do not.
+    secret_key: SecretStr = SecretStr("")
+    secret_key_file: Path | None = None
+    # The desk is reached over HTTPS (directly or through a proxy that says so):
+    # cookies are Secure and browsers are told to use HTTPS only (HSTS).
+    https: bool = False
+    # Proxies in front of the desk whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    # A session unused this long, or this old, signs its person out.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # Wrong passwords in a row that lock an account, and for how long.
+    lockout_failures: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Failed sign-ins from one address per 15 minutes before it is refused for a while.
+    login_attempts_per_address: int = Field(default=30, ge=1, le=10000)
+    # The roles that may approve a stage 2 letter (Code 5: stage 2 is a senior review).
+    stage2_approver_roles: list[str] = Field(default_factory=lambda: ["manager"])
+    # Rows on a page of any list.
+    page_size: int = Field(default=50, ge=5, le=500)
+    oidc: OidcSettings = OidcSettings()
+
+    def secret(self) -> str:
+        return _secret(self.secret_key, self.secret_key_file, "web.secret_key")
+
+    @field_validator("stage2_approver_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        known = ("inbox", "officer", "manager", "records", "admin")
+        for role in value:
+            if role not in known:
+                raise ValueError(f"unknown role {role!r} (the roles are {', '.join(known)})")
+        return value
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -365,6 +433,7 @@ class Settings(BaseModel):
     reminders: ReminderSettings = ReminderSettings()
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def database_url(self) -> str:

@@ -41,6 +41,7 @@ SECTIONS = (
     "reminders",
     "worker",
     "scheduler",
+    "web",
 )
 
 

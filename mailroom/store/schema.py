@@ -335,3 +335,52 @@ class CaseRecordItem(Base):
     # Remedies and actions in a response: the promise event that runs their clock.
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeskUser(Base):
+    """A person who signs in to the review desk (docs/desk.md). The password is an
+    argon2 hash, or "" for an account that signs in only through single sign-on."""
+
+    __tablename__ = "desk_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # mailroom.accounts.roles.Role
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # since the last success
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    oidc_subject: Mapped[str] = mapped_column(String(300), default="")  # issuer + " " + sub
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeskSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is
+    stored, so a copy of the database signs nobody in."""
+
+    __tablename__ = "desk_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id"), index=True)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from the desk or the command line: one row per
+    state-changing action, never updated or deleted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(320))  # a desk user's email, or "cli:<user>"
+    action: Mapped[str] = mapped_column(String(60))  # "letter.approve", "login.failed", ...
+    complaint_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")  # "letter 12", "mail 7"
+    detail: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64), default="")  # the client address, for logins

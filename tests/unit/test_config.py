@@ -314,11 +314,21 @@ def _documented_keys() -> set[str]:
     """Keys set in the example, plus keys shown commented out ('# ca_file = ...')
     in their section."""
     keys: set[str] = set()
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            # A sub-section ([web.oidc]) is walked into; scheduler.jobs is a table of tables
+            # whose own keys are settings of one job each.
+            if isinstance(value, dict) and prefix + key in ("web.oidc",):
+                walk(f"{prefix}{key}.", value)
+            else:
+                keys.add(prefix + key)
+
     for section, table in _example().items():
-        keys.update(f"{section}.{key}" for key in table)
+        walk(f"{section}.", table)
     section = ""
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
-        if header := re.fullmatch(r"\[(\w+)\]\s*", line):
+        if header := re.fullmatch(r"\[(\w+(?:\.oidc)?)\]\s*", line):
             section = header.group(1)
         elif section and (commented := re.match(r"#\s?([a-z_][a-z0-9_]*)\s*=\s*\S", line)):
             keys.add(f"{section}.{commented.group(1)}")
