@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 # reading the bundled sample mailbox in examples/mailbox.
 demo: $(STAMP)
 	MAILROOM_MAILDIR__PATH=examples/mailbox $(BIN)/mailroom run --once
+	$(BIN)/mailroom letters draft-pending
 	$(BIN)/mailroom cases list
+	@$(BIN)/mailroom users list --json | grep -q demo-inbox@ || { \
+	  echo "demo desk password" | $(BIN)/mailroom users add "Demo Inbox" --email demo-inbox@example.org --role inbox --password-file - >/dev/null; \
+	  echo "demo desk password" | $(BIN)/mailroom users add "Demo Manager" --email demo-manager@example.org --role manager --password-file - >/dev/null; }
+	@echo
+	@echo "The review desk on this demo data:  $(BIN)/mailroom web   then open http://127.0.0.1:8080/"
+	@echo "Sign in as demo-inbox@example.org (or demo-manager@example.org), password: demo desk password"
 
 # Real components the tests start themselves: Dovecot (IMAP) and LibreOffice
 # (headless DOCX->PDF) from Debian; PostgreSQL is started if it is stopped.

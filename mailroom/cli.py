@@ -307,18 +307,12 @@ def cases_list(config: ConfigOption = None, as_json: JsonOption = False) -> None
 @cases_app.command("show")
 def cases_show(complaint_id: str, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """One complaint with its documents and audit trail."""
-    from mailroom.case_events import case_state
-    from mailroom.clocks import deadlines_of
-    from mailroom.views import complaint_detail
+    from mailroom.case_detail import show_case
 
     with command_services(config) as services:
-        with services.store.transaction() as repo:
-            complaint = repo.get_complaint(case_id(complaint_id))
-            if complaint is None:
-                raise IntakeError(f"no complaint {complaint_id}")
-            view = complaint_detail(repo, complaint, deadlines_of(services, repo, complaint))
-        state = case_state(services, view["id"])
-    view["procedure"] = {"state": state.state, "allowed_next": list(state.allowed)} if state else None
+        view = show_case(services, case_id(complaint_id))
+    if view is None:
+        raise IntakeError(f"no complaint {complaint_id}")
     if as_json:
         print_json(view)
         return

@@ -351,7 +351,7 @@ class SchedulerSettings(_Section):
 
 class OidcSettings(_Section):
     """Single sign-on through OpenID Connect (Microsoft Entra ID); off while issuer is "".
-    docs/desk.md, "Single sign-on"."""
+    docs/desk-sso.md."""
 
     # e.g. https://login.microsoftonline.com/<tenant id>/v2.0 (its
     # /.well-known/openid-configuration is read at start).
@@ -360,7 +360,7 @@ class OidcSettings(_Section):
     client_secret: SecretStr = SecretStr("")
     client_secret_file: Path | None = None
     # The claim holding group ids (Entra ID: "groups") and the role each group gives;
-    # the first listed role a person's groups give wins, in the order of Role.
+    # the strongest role a person's groups give wins (desk/oidc.py ROLE_PRECEDENCE).
     groups_claim: str = "groups"
     group_roles: dict[str, str] = Field(default_factory=dict)
     # A person signing in with no mapped group: "" refuses them until an admin sets

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from mailroom.accounts.roles import Permission
 from mailroom.clock import Clock
 from mailroom.config import Settings
-from mailroom.desk import auth, security
+from mailroom.desk import auth, formatting, security
 from mailroom.desk.session_store import DbSessionInterface
 from mailroom.services import Services, build_services
 
@@ -52,6 +52,7 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
+    app.jinja_env.filters.update(formatting.FILTERS)
     app.extensions["mailroom.services"] = services
     app.session_interface = DbSessionInterface(services)
     if settings.web.trusted_proxies:

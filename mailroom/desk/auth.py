@@ -108,7 +108,9 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("home.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read "/\\evil.example" as "//evil.example": no backslash or control character.
+    odd = "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target)
+    if odd or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("home.index")
     return target
 

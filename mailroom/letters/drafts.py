@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -66,16 +67,22 @@ __all__ = [
     "SENT",
     "STATUSES",
     "DraftResult",
+    "FieldErrors",
     "IssueResult",
+    "LetterDownload",
     "approve",
     "case_facts",
     "check_file",
+    "download_filename",
     "draft",
     "draft_pending_acknowledgements",
+    "field_errors",
+    "letter_download",
     "letter_view",
     "list_letters",
     "long_date",
     "replace",
+    "revise",
     "validate_fields",
 ]
 
@@ -126,71 +133,138 @@ def long_date(day: date) -> str:
 # -- fields -----------------------------------------------------------------------------
 
 
+class FieldErrors(LetterError):
+    """Fields that cannot be taken, every problem at once: ``errors`` maps each field
+    path (``points``, ``points[0]``, ``points[0].outcome_sought``) to what is wrong with
+    it, so a form can show each next to its input. The message stays one line: the
+    first problem as ``field <path>: ...``, then how many more there are."""
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors: dict[str, str] = dict(errors or {})
+
+
+class _Problems:
+    """What is wrong with a set of fields, collected rather than raised one at a time,
+    so that a form post gets every inline error in one round trip."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.lines: list[str] = []
+
+    def add(self, path: str, message: str, line: str | None = None) -> None:
+        # ``message`` is shown next to the input; ``line`` (default: the same) is the
+        # wording the command line has always printed after ``field <path>: ``.
+        if path in self.errors:
+            return  # the first problem of a field is the one to fix first
+        self.errors[path] = message
+        self.lines.append(f"field {path}: {line or message}")
+
+    def raise_any(self) -> None:
+        if not self.lines:
+            return
+        message = self.lines[0]
+        if len(self.lines) > 1:
+            others = list(self.errors)[1:]
+            named = ", ".join(" ".join(path.split()) for path in others[:5])  # one line, however named
+            message += f" (and {len(others)} more: {named}{', ...' if len(others) > 5 else ''})"
+        raise FieldErrors(message, self.errors)
+
+
+# A value that failed validation: left out of the clean fields, its problem recorded.
+_INVALID: Any = object()
+
+
 def validate_fields(
     letter_type: LetterType, fields: Mapping[str, Any], exclusions: Iterable[str] = ()
 ) -> dict[str, Any]:
     """The fields of a draft, checked against ``FIELDS`` and normalised (dates as ISO
     text, text stripped of surrounding whitespace); empty optional fields are left out.
-    Raises ``LetterError`` naming the field."""
+    Raises ``FieldErrors`` (a ``LetterError``) naming the first field in its message and
+    every problem in ``errors``."""
+    problems = _Problems()
     specs = {spec.name: spec for spec in FIELDS[letter_type]}
     for name in fields:
         if name not in specs:
-            raise LetterError(
-                f"field {name}: not a field of {letter_type.value} (fields: {', '.join(specs)})"
+            problems.add(
+                str(name),
+                f"not a field of {letter_type.value}",
+                f"not a field of {letter_type.value} (fields: {', '.join(specs)})",
             )
     clean: dict[str, Any] = {}
     for name, spec in specs.items():
-        value = _field_value(spec, fields.get(name))
+        value = _field_value(spec, fields.get(name), problems)
+        if value is _INVALID:
+            continue
         if _empty(value):
             if spec.required:
-                raise LetterError(f"field {name}: required for {letter_type.value} ({spec.description})")
+                problems.add(name, "required", f"required for {letter_type.value} ({spec.description})")
             continue
         clean[name] = value
-    _check_choices(clean, list(exclusions))
+    _check_choices(clean, list(exclusions), problems)
+    problems.raise_any()
     return clean
+
+
+def field_errors(
+    letter_type: LetterType, fields: Mapping[str, Any], exclusions: Iterable[str] = ()
+) -> dict[str, str]:
+    """Every problem with ``fields`` as ``{field path: message}``; empty when they are fine."""
+    try:
+        validate_fields(letter_type, fields, exclusions)
+    except FieldErrors as exc:
+        return exc.errors
+    return {}
 
 
 def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list) and not value)
 
 
-def _field_value(spec: FieldSpec, value: Any) -> Any:
+def _field_value(spec: FieldSpec, value: Any, problems: _Problems) -> Any:
     if value is None:
         return None
     if spec.type in ("text", "multiline"):
         if not isinstance(value, str):
-            raise LetterError(f"field {spec.name}: must be text, not {_kind(value)}")
+            problems.add(spec.name, f"must be text, not {_kind(value)}")
+            return _INVALID
         return value.strip()
     if spec.type == "date":
-        return _iso_date(spec.name, value)
+        return _iso_date(spec.name, value, problems)
     if spec.type == "bool":
         if not isinstance(value, bool):
-            raise LetterError(f"field {spec.name}: must be true or false, not {_kind(value)}")
+            problems.add(spec.name, f"must be true or false, not {_kind(value)}")
+            return _INVALID
         return value
     if not isinstance(value, list):
-        raise LetterError(f"field {spec.name}: must be a list, not {_kind(value)}")
-    return [_item(spec, index, item) for index, item in enumerate(value)]
+        problems.add(spec.name, f"must be a list, not {_kind(value)}")
+        return _INVALID
+    items = [_item(spec, index, item, problems) for index, item in enumerate(value)]
+    return _INVALID if any(item is _INVALID for item in items) else items
 
 
-def _item(spec: FieldSpec, index: int, item: Any) -> Any:
-    where = f"field {spec.name}[{index}]"
+def _item(spec: FieldSpec, index: int, item: Any, problems: _Problems) -> Any:
+    where = f"{spec.name}[{index}]"
     if not spec.item_keys:
         if not isinstance(item, str) or not item.strip():
-            raise LetterError(f"{where}: must be non-empty text, not {_kind(item)}")
+            problems.add(where, f"must be non-empty text, not {_kind(item)}")
+            return _INVALID
         return item.strip()
     keys = ", ".join(spec.item_keys)
     if not isinstance(item, dict) or set(item) != set(spec.item_keys):
         found = ", ".join(map(str, item)) if isinstance(item, dict) else _kind(item)
-        raise LetterError(f"{where}: must have exactly the keys {keys} (got {found or 'none'})")
+        problems.add(where, f"must have exactly the keys {keys} (got {found or 'none'})")
+        return _INVALID
     values = {}
     for key in spec.item_keys:
         if not isinstance(item[key], str):
-            raise LetterError(f"{where}.{key}: must be text, not {_kind(item[key])}")
+            problems.add(f"{where}.{key}", f"must be text, not {_kind(item[key])}")
+            return _INVALID
         values[key] = item[key].strip()
     return values
 
 
-def _iso_date(name: str, value: Any) -> str:
+def _iso_date(name: str, value: Any, problems: _Problems) -> Any:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -200,36 +274,52 @@ def _iso_date(name: str, value: Any) -> str:
             return date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             pass
-    raise LetterError(f"field {name}: not a date: {_show(value)} (use 2026-12-18)")
+    problems.add(name, f"not a date: {_show(value)} (use 2026-12-18)")
+    return _INVALID
 
 
-def _check_choices(fields: Mapping[str, Any], exclusions: Sequence[str]) -> None:
+_POINT_PARTS = {
+    "summary": "what the resident is unhappy about",
+    "outcome_sought": "the outcome the resident is looking for",
+}
+
+
+def _check_choices(fields: Mapping[str, Any], exclusions: Sequence[str], problems: _Problems) -> None:
     exclusion = fields.get("exclusion")
     if exclusion is not None and exclusion not in exclusions:
-        raise LetterError(
-            f"field exclusion: {exclusion!r} is not an exclusion of the rule pack "
-            f"(one of {', '.join(exclusions) or 'none'})"
+        problems.add(
+            "exclusion",
+            f"{exclusion!r} is not an exclusion of the rule pack (one of {', '.join(exclusions) or 'none'})",
         )
     points, decisions = fields.get("points"), fields.get("decisions")
+    for index, point in enumerate(points or []):
+        # 5.6: a point of the complaint definition with no wording or no outcome could
+        # never pass the check (its binding finds nothing to look for); say so here,
+        # next to the input, rather than as "'' is not in the letter".
+        for key, what in _POINT_PARTS.items():
+            if not point[key]:
+                problems.add(f"points[{index}].{key}", f"empty; give {what} (5.6)")
     if points is not None and decisions is not None and len(points) != len(decisions):
         # 6.7 / 6.18: every point of the complaint definition is answered, checked
         # from the structure (decision i answers point i), not guessed from prose.
-        raise LetterError(
-            f"field decisions: {len(decisions)} decision(s) for {len(points)} point(s) of the complaint "
-            "definition; give one decision per point, in the same order (6.7, 6.18)"
+        problems.add(
+            "decisions",
+            f"{len(decisions)} decision(s) for {len(points)} point(s) of the complaint "
+            "definition; give one decision per point, in the same order (6.7, 6.18)",
         )
     for index, decision in enumerate(decisions or []):
         if not decision["reasons"]:
             # 6.7 / 6.18: clear reasons for every decision; a blank would print as an
             # empty "The reasons for our decision:".
-            raise LetterError(
-                f"field decisions[{index}].reasons: empty; give the reasons for the decision on "
-                f"{decision['point'] or 'this point'!r} (6.7, 6.18)"
+            problems.add(
+                f"decisions[{index}].reasons",
+                f"empty; give the reasons for the decision on "
+                f"{decision['point'] or 'this point'!r} (6.7, 6.18)",
             )
         if decision["decision"] not in DECISION_VALUES:
-            raise LetterError(
-                f"field decisions[{index}].decision: {decision['decision']!r} is not one of "
-                f"{', '.join(DECISION_VALUES)}"
+            problems.add(
+                f"decisions[{index}].decision",
+                f"{decision['decision']!r} is not one of {', '.join(DECISION_VALUES)}",
             )
 
 
@@ -747,6 +837,107 @@ def replace(services: Services, draft_id: int, docx_file: Path | bytes, by: str 
         )
     _finish(services, complaint.id)
     return DraftResult(letter.id, _absolute(services, letter.docx_path), check, letter.revision)
+
+
+def revise(
+    services: Services,
+    draft_id: int,
+    fields: Mapping[str, Any],
+    by: str,
+    *,
+    revision: int | None = None,
+    discard_edits: bool = False,
+) -> DraftResult:
+    """Re-render a draft from edited fields as its next revision, checked as of now
+    (the review desk's letter form; ``draft`` with the same letter row).
+
+    The fields are validated as ``draft`` validates them: ``FieldErrors`` carries every
+    problem by field path. The new revision is generated from fields, so ``edited``
+    is False after it. ``revision`` is the revision the form was filled in from: a
+    draft revised meanwhile by someone else is refused rather than overwritten.
+    A draft whose current revision is a Word edit (``letters replace``) is refused
+    unless ``discard_edits``: re-rendering would drop those edits from the letter
+    (the edited revision stays filed either way)."""
+    who = " ".join(by.split())
+    if not who:
+        raise LetterError(f"letter {draft_id}: say who is revising it")
+    pack = letter_pack(services.settings)
+    now = services.clock.now()
+    with services.store.transaction() as repo:
+        letter = _open_draft(repo, draft_id)
+        if revision is not None and letter.revision != revision:
+            raise LetterError(
+                f"letter {draft_id} is at revision {letter.revision} now, not {revision}: "
+                "someone revised it meanwhile; open it again"
+            )
+        if letter.edited and not discard_edits:
+            raise LetterError(
+                f"letter {draft_id} revision {letter.revision} was edited in Word; revising it from "
+                "its fields would leave those edits out of the letter"
+            )
+        kind = LetterType(letter.letter_type)
+        spec = pack.letter(kind)
+        clean = validate_fields(kind, fields, exclusion_ids(services.settings, pack))
+        complaint = _complaint(repo, letter.complaint_id)
+        rendered = _render(services, repo, complaint, pack, spec, clean, now)
+        dropped = f" (the Word edits of revision {letter.revision} left out)" if letter.edited else ""
+        letter.revision += 1
+        letter.edited = False
+        letter.fields_json = _json(clean)
+        document = _file(services, repo, letter, rendered.docx, ".docx", DOCX_TYPE)
+        letter.docx_path, letter.docx_sha256 = document.path, document.sha256
+        letter.context_json, letter.check_json = rendered.context_json, _json(rendered.check.to_json())
+        repo.add_event(
+            now,
+            "letter_revised",
+            f"{spec.title} (letter {letter.id}) revised from its fields by {who} as revision "
+            f"{letter.revision}{dropped}: {_outcome(rendered.check)}",
+            complaint_id=complaint.id,
+        )
+    _finish(services, complaint.id)
+    return DraftResult(letter.id, _absolute(services, letter.docx_path), rendered.check, letter.revision)
+
+
+@dataclass(frozen=True)
+class LetterDownload:
+    path: Path  # the DOCX of the current revision (absolute), its SHA-256 checked
+    # What to offer the browser: ASCII, no path (CMP-2026-000123-K-stage1-acknowledgement-r2.docx).
+    filename: str
+    content_type: str
+    sha256: str
+    revision: int
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def download_filename(complaint_id: str, letter_type: str, revision: int, suffix: str = ".docx") -> str:
+    """``CMP-2026-000123-K-stage1-acknowledgement-r2.docx``: the case reference, type and
+    revision in ASCII letters, digits, ``_`` and ``-`` only (no dots but the suffix's), so
+    no browser or file system reads anything into it (a configured ID prefix may hold
+    other characters)."""
+    stem = f"{case_reference(complaint_id)}-{letter_type}-r{revision}"
+    stem = _UNSAFE_NAME.sub("-", stem).strip("-") or "letter"
+    return stem[:150] + suffix
+
+
+def letter_download(services: Services, draft_id: int) -> LetterDownload:
+    """The current revision's DOCX of a letter (any status) to offer for download,
+    refused if the file no longer matches what was filed."""
+    with services.store.transaction() as repo:
+        letter = repo.get_letter(draft_id)
+        if letter is None:
+            raise LetterError(f"no letter {draft_id}")
+        relative, sha256 = letter.docx_path, letter.docx_sha256
+        filename = download_filename(letter.complaint_id, letter.letter_type, letter.revision)
+        current = letter.revision
+    try:
+        data = services.storage.read(relative)
+    except OSError as exc:
+        raise LetterError(f"letter {draft_id}: cannot read {relative}: {exc.strerror}") from None
+    if sha256_hex(data) != sha256:
+        raise LetterError(f"letter {draft_id}: {relative} has changed since it was filed")
+    return LetterDownload(_absolute(services, relative), filename, DOCX_TYPE, sha256, current)
 
 
 # -- approve ----------------------------------------------------------------------------

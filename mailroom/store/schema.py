@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -60,6 +61,12 @@ class Base(DeclarativeBase):
 
 class Complaint(Base):
     __tablename__ = "complaints"
+    __table_args__ = (
+        # The team view groups open cases by officer from this index alone (id included).
+        Index("ix_complaints_status_officer", "status", "officer", "id"),
+        # An officer's own cases, for the queues' counts restricted to them.
+        Index("ix_complaints_officer", "officer"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
@@ -84,7 +91,10 @@ class CaseParty(Base):
     """People whose mail may be threaded onto a case by its subject reference."""
 
     __tablename__ = "case_parties"
-    __table_args__ = (UniqueConstraint("complaint_id", "email", name="uq_case_parties_complaint_email"),)
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "email", name="uq_case_parties_complaint_email"),
+        Index("ix_case_parties_email", "email"),  # triage guesses: the cases a sender is party to
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
@@ -101,6 +111,14 @@ class Mail(Base):
         Index("ix_mails_sha256", "sha256"),
         Index("ix_mails_message_id", "message_id"),
         Index("ix_mails_outcome", "outcome"),
+        # The triage queue: only open items are indexed (a handful among a million mails).
+        # The WHERE is each dialect's rendering of ``Mail.triage_open`` in a query.
+        Index(
+            "ix_mails_open_triage_received_at",
+            "received_at",
+            postgresql_where=text("triage_open"),
+            sqlite_where=text("triage_open = 1"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -200,7 +218,11 @@ class OutboxMessage(Base):
     transactional outbox) and sent later by ``mailroom.outbound.send_due``."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # A Message-ID quoted back to us: a bounce (bounces.py) or a reply (triage guesses).
+        Index("ix_outbox_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # Names the reason for the mail, so a second enqueue of it is a no-op.
@@ -245,6 +267,13 @@ class StoredDeadline(Base):
         UniqueConstraint("complaint_id", "clock", name="uq_deadlines_complaint_clock"),
         Index("ix_deadlines_next_reminder_at", "next_reminder_at"),
         Index("ix_deadlines_lapses_at", "lapses_at"),
+        # The deadlines queue, its buckets and counts: running clocks only, by due date.
+        Index(
+            "ix_deadlines_running_due",
+            "due",
+            postgresql_where=text("stopped_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -291,6 +320,9 @@ class Letter(Base):
     revision's DOCX stays filed (``documents``, kind ``letter_docx``)."""
 
     __tablename__ = "letters"
+    # Drafts and letters to post by status, the latter in order of issue; complaint_id
+    # lets an officer's restriction be checked from the index.
+    __table_args__ = (Index("ix_letters_status_issued_at", "status", "issued_at", "complaint_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)

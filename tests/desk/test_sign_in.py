@@ -136,3 +136,18 @@ def test_the_next_page_after_sign_in_stays_on_the_desk(app: Flask, people: dict[
         },
     )
     assert response.headers["Location"] == "/"
+
+
+def test_a_backslash_next_page_is_not_followed_off_the_desk(app: Flask, people: dict[str, str]) -> None:
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={
+            "email": people["inbox"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page),
+            "next": "/\\evil.example",
+        },
+    )
+    assert response.headers["Location"] == "/"
