@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from mailroom.case_events import case_state
 from mailroom.clocks import deadlines_of
+from mailroom.domain.models import Outcome
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import AuditEntry, Event, Letter, ReminderLog
@@ -63,6 +64,7 @@ _ORDER = {MAIL: 0, STEP: 1, LETTER: 2, REMINDER: 3, AUDIT: 4}
 # Events that only echo a row shown on its own: the letter's drafting and issue (its
 # letter items) and a mail's filing (its mail item, which has the rule and reason too).
 _LETTER_ECHOES = {"letter_drafted", "letter_approved", "letter_sent", "letter_for_post"}
+_MAIL_ECHOES = {f"mail_{outcome.value}" for outcome in Outcome}  # intake.py: "mail_reply"...
 _LETTER_IN_DETAIL = re.compile(r"\bletter (\d+)\b")
 _TITLE_LENGTH = 200
 _CHUNK = 500  # mail ids per IN (...): bounded like the repository's
@@ -134,7 +136,7 @@ def _case_events(repo: Repository, complaint_id: str, mail_ids: set[int]) -> lis
 def _step_items(repo: Repository, complaint_id: str, mail_ids: set[int]) -> list[TimelineItem]:
     items = []
     for event in _case_events(repo, complaint_id, mail_ids):
-        if event.kind in _LETTER_ECHOES or (event.kind.startswith("mail_") and event.mail_id in mail_ids):
+        if event.kind in _LETTER_ECHOES or (event.kind in _MAIL_ECHOES and event.mail_id in mail_ids):
             continue
         letter = _LETTER_IN_DETAIL.search(event.detail) if event.kind.startswith("letter_") else None
         payload = json.loads(event.payload) if event.payload else {}

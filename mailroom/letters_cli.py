@@ -248,6 +248,20 @@ def letters_approve(
     out().print(f"letter {result.draft_id} approved and issued, {how}: {result.pdf_path}")
 
 
+@letters_app.command("posted")
+def letters_posted(
+    letter_id: int,
+    by: Annotated[str, typer.Option(help="Who posted it.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """A letter waiting for the post has been printed and posted (it leaves the queue)."""
+    from mailroom.letters.drafts import mark_posted
+
+    with command_services(config) as services:
+        mark_posted(services, letter_id, by)
+    out().print(f"letter {letter_id} posted")
+
+
 @letters_app.command("draft-pending")
 def letters_draft_pending(
     limit: Annotated[int, typer.Option(help="At most this many (about 40 ms each).", min=1)] = 200,

@@ -155,7 +155,8 @@ def approve(draft_id: int) -> ResponseReturnValue:
             + ".",
         )
     try:
-        result = approve_letter(services(), letter.id, user().email)
+        by_post = request.form.get("by_post") == "yes"
+        result = approve_letter(services(), letter.id, user().email, by_post=by_post)
     except UserError as exc:
         refused(str(exc))
         return redirect(url_for("letters.review", draft_id=letter.id))

@@ -57,11 +57,11 @@ def drafts() -> ResponseReturnValue:
 @blueprint.route("/queues/triage")
 @requires(Permission.WORK_INBOX)
 def triage() -> ResponseReturnValue:
-    from mailroom.queues.guesses import guesses
+    from mailroom.queues.guesses import guesses_for
     from mailroom.queues.triage import triage_page
 
     page = _run(triage_page, rule=request.args.get("rule") or None, sort=request.args.get("sort", "received"))
-    ranked = {row.mail_id: guesses(services(), row.mail_id, limit=3) for row in page.rows}
+    ranked = guesses_for(services(), [row.mail_id for row in page.rows], limit=3)
     return _queue("queue_triage.html", "queues.triage", page, ("rule",), guesses=ranked)
 
 
@@ -126,6 +126,27 @@ def post() -> ResponseReturnValue:
 
     page = _run(post_page, sort=request.args.get("sort", "issued"))
     return _queue("queue_post.html", "queues.post", page, ())
+
+
+@blueprint.route("/queues/post/<int:letter_id>/posted", methods=["POST"])
+@requires(Permission.WORK_INBOX)
+def posted(letter_id: int) -> ResponseReturnValue:
+    from mailroom.desk.auth import visible_case
+    from mailroom.letters.drafts import mark_posted
+
+    with services().store.transaction() as repo:
+        letter = repo.get_letter(letter_id)
+    if letter is None:
+        abort(404)
+    visible_case(letter.complaint_id)
+    try:
+        mark_posted(services(), letter_id, user().email)
+    except UserError as exc:
+        refused(str(exc))
+    else:
+        audited("letter.posted", complaint_id=letter.complaint_id, target=f"letter {letter_id}")
+        done(f"Letter {letter_id} marked as posted.")
+    return redirect(url_for("queues.post"))
 
 
 @blueprint.route("/queues/outbox")

@@ -20,6 +20,7 @@ every error and finding names. Errors are one line (``PolicyError``), never a tr
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ class Landlord:
     phone: str = ""
     email: str = ""
     website: str = ""
+    # The review desk's accent colour, "#rrggbb" (docs/desk.md); "" for the neutral one.
+    colour: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,14 @@ class LandlordPolicy:
 _STR, _INT, _BOOL, _STR_LIST, _TABLE = "text", "a whole number", "true or false", "a list of text", "a table"
 
 _SECTIONS: Mapping[str, Mapping[str, str]] = {
-    "landlord": {"name": _STR, "address": _STR, "phone": _STR, "email": _STR, "website": _STR},
+    "landlord": {
+        "name": _STR,
+        "address": _STR,
+        "phone": _STR,
+        "email": _STR,
+        "website": _STR,
+        "colour": _STR,
+    },
     "signatory": {"name": _STR, "role": _STR, "stage2_name": _STR, "stage2_role": _STR},
     "timescales": {**dict.fromkeys(TIMESCALE_NAMES, _INT), "calendar_days_max": _TABLE},
     "procedure": {
@@ -177,6 +187,10 @@ def parse_policy(text: str, source: str = "policy") -> LandlordPolicy:
             f"{source}: procedure.informal_stage_working_days: set, but procedure.informal_stage is not true"
         )
     procedure["escalation_only_on_grounds"] = tuple(procedure.get("escalation_only_on_grounds", ()))
+    colour = sections["landlord"].get("colour", "")
+    if colour and not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+        example = '"#1d4f76"'
+        raise PolicyError(f"{source}: landlord.colour: must be a colour like {example}, not {_show(colour)}")
     return LandlordPolicy(
         source=source,
         landlord=Landlord(**sections["landlord"]),

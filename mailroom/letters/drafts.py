@@ -64,6 +64,7 @@ from mailroom.store.schema import Complaint, Document, Letter
 __all__ = [
     "DRAFT",
     "FOR_POST",
+    "POSTED",
     "SENT",
     "STATUSES",
     "DraftResult",
@@ -89,7 +90,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DRAFT, APPROVED, SENT, FOR_POST = "draft", "approved", "sent", "for_post"
-STATUSES = (DRAFT, APPROVED, SENT, FOR_POST)
+POSTED = "posted"  # a for_post letter printed and put in the post (``mark_posted``)
+STATUSES = (DRAFT, APPROVED, SENT, FOR_POST, POSTED)
 LETTERS_FOLDER = "letters"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -1043,8 +1045,10 @@ def _prepare_approval(services: Services, draft_id: int, pack: LetterPack, now: 
     return approval
 
 
-def approve(services: Services, draft_id: int, by: str = "") -> IssueResult:
-    """Approve and issue a draft: refused while its check (as of now) fails."""
+def approve(services: Services, draft_id: int, by: str = "", *, by_post: bool = False) -> IssueResult:
+    """Approve and issue a draft: refused while its check (as of now) fails.
+    ``by_post``: print and post it even though the case has an email address (the
+    desk's "send by post", for a resident who asked for this one on paper)."""
     pack = letter_pack(services.settings)
     now = services.clock.now()
     approval = _prepare_approval(services, draft_id, pack, now)
@@ -1076,11 +1080,30 @@ def approve(services: Services, draft_id: int, by: str = "") -> IssueResult:
             f"{spec.title} (letter {letter.id}, revision {letter.revision}) approved{who}",
             complaint_id=complaint.id,
         )
-        recipient, outbox_id = _issue(services, repo, letter, complaint, spec, pdf, now)
+        recipient, outbox_id = _issue(services, repo, letter, complaint, spec, pdf, now, by_post=by_post)
     _finish(services, complaint.id)
     return IssueResult(
         letter.id, letter.status, _absolute(services, letter.pdf_path), now, recipient, outbox_id
     )
+
+
+def mark_posted(services: Services, letter_id: int, by: str = "") -> None:
+    """A letter waiting for the post has been printed and posted: it leaves the
+    queue of letters to post, with an event on its case saying who and when. The
+    letter was issued (and its clocks moved) when it was approved; this records
+    only the posting."""
+    now = services.clock.now()
+    with services.store.transaction() as repo:
+        letter = repo.get_letter(letter_id, for_update=True)
+        if letter is None:
+            raise LetterError(f"no letter {letter_id}")
+        if letter.status != FOR_POST:
+            state = letter.status.replace("_", " ")
+            raise LetterError(f"letter {letter_id} is {state}, not waiting for the post")
+        letter.status = POSTED
+        who = f" by {by}" if by else ""
+        text = f"letter {letter.id} posted{who}"
+        repo.add_event(now, "letter_posted", text, complaint_id=letter.complaint_id)
 
 
 def _record(services: Services, repo: Repository, letter: Letter, spec: LetterSpec, now: datetime) -> None:
@@ -1109,12 +1132,17 @@ def _issue(
     spec: LetterSpec,
     pdf: bytes,
     now: datetime,
+    *,
+    by_post: bool = False,
 ) -> tuple[str, int | None]:
     """Email the PDF to the complainant through the outbox, or leave it for post."""
     address = complaint.complainant_email.strip()
-    if not address or complaint.contact_preference == "post":
+    if by_post or not address or complaint.contact_preference == "post":
         letter.status = FOR_POST
-        why = "the complainant asked for post" if address else "no email address on the case"
+        if by_post:
+            why = "to be sent by post, as the approver chose"
+        else:
+            why = "the complainant asked for post" if address else "no email address on the case"
         repo.add_event(
             now,
             "letter_for_post",

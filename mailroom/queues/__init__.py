@@ -6,8 +6,8 @@ only; None for everyone's, enforced in SQL so pages stay right), a page number f
 1 and a page size, its filters and a sort, and returns a ``Page`` of frozen rows:
 
 - ``drafts.drafts_page``: letters awaiting review, with the due date they answer;
-- ``triage.triage_page`` and ``guesses.guesses``: mail the rules could not place,
-  and the cases each may belong to;
+- ``triage.triage_page``, ``guesses.guesses`` and ``guesses.guesses_for`` (a whole
+  page at once): mail the rules could not place, and the cases each may belong to;
 - ``quarantine.quarantine_page``: mail that could not be ingested;
 - ``post.post_page``: letters to print and post;
 - ``outbox.outbox_page``: outbound mail that failed or bounced;

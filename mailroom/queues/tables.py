@@ -49,7 +49,7 @@ def officer_address(officer: str) -> str:
     means "the team's", and an officer restricted to "" would see every unassigned case."""
     address = officer.strip().lower()
     if not address:
-        raise QueueError("officer: an empty address restricts to nobody's cases; pass None for all")
+        raise QueueError("officer: an empty address is no officer's; pass None for everyone's cases")
     return address
 
 
@@ -65,5 +65,5 @@ def open_triage() -> ColumnElement[bool]:
 
 
 def optional(value: Any) -> Any:
-    """ "" as None: the store keeps "no value" as "" in text columns."""
+    """None for an empty value: the store keeps "no value" as "" in text columns."""
     return value or None

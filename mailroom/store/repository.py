@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -458,19 +458,15 @@ class Repository:
             self.session.execute(insert(Event), list(events))
 
     def events_of_case(self, complaint_id: str) -> list[Event]:
+        """The case's events and those of its mails that name no case. Two index
+        lookups, not one OR: with the OR, PostgreSQL read every case-less event of the
+        whole store (about 70 ms at a million mails) for each case shown."""
+        own = list(self.session.scalars(select(Event).where(Event.complaint_id == complaint_id)))
         mail_ids = select(Mail.id).where(Mail.complaint_id == complaint_id)
-        return list(
-            self.session.scalars(
-                select(Event)
-                .where(
-                    or_(
-                        Event.complaint_id == complaint_id,
-                        and_(Event.complaint_id.is_(None), Event.mail_id.in_(mail_ids)),
-                    )
-                )
-                .order_by(Event.at, Event.id)
-            )
+        of_mails = self.session.scalars(
+            select(Event).where(Event.mail_id.in_(mail_ids), Event.complaint_id.is_(None))
         )
+        return sorted([*own, *of_mails], key=lambda event: (event.at, event.id))
 
     # -- stored deadlines and the reminder ledger ----------------------------------
 

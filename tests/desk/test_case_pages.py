@@ -187,3 +187,44 @@ def test_everyone_who_may_see_all_cases_sees_an_unassigned_one(
 ) -> None:
     complaint_id = _complaint(desk_services)
     assert signed_in(role).get(f"/cases/{complaint_id}").status_code == 200
+
+
+def _fix_definition(client: FlaskClient, letter_id: int) -> None:
+    before = client.get(f"/letters/{letter_id}").get_data(as_text=True)
+    form = dict(re.findall(r'name="([\w-]+)" value="([^"]*)"', before))
+    form.update(re.findall(r'<textarea id="[^"]+" name="([\w-]+)"[^>]*>([^<]*)</textarea>', before))
+    form.pop("note", None)
+    form["points-0-outcome_sought"] = "The damp treated and the bedroom redecorated"
+    form["responsible_for-0"] = "Repairs to the fabric of the building"
+    assert client.post(f"/letters/{letter_id}/fields", data=form).status_code == 302
+
+
+@pytest.mark.slow
+def test_approve_and_send_by_post_puts_the_letter_in_the_post_queue(
+    desk_services: Services, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    complaint_id = _complaint(desk_services)
+    draft_pending_acknowledgements(desk_services)
+    with desk_services.store.transaction() as repo:
+        letter_id = repo.letters_of_case(complaint_id)[0].id
+    client = signed_in("inbox")
+    _fix_definition(client, letter_id)
+    page = client.get(f"/letters/{letter_id}").get_data(as_text=True)
+    assert "Approve and send by post" in page
+    response = client.post(
+        f"/letters/{letter_id}/approve", data={"by_post": "yes", "csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 302
+    with desk_services.store.transaction() as repo:
+        stored = repo.get_letter(letter_id)
+        actions = [(e.action, e.detail) for e in repo.session.scalars(select(AuditEntry))]
+    assert stored is not None and stored.status == "for_post" and stored.outbox_id is None
+    assert ("letter.approve", "ready to print and post") in actions
+    assert f"/letters/{letter_id}" in client.get("/queues/post").get_data(as_text=True)
+    queue = client.get("/queues/post").get_data(as_text=True)
+    marked = client.post(f"/queues/post/{letter_id}/posted", data={"csrf_token": csrf_of(queue)})
+    assert marked.status_code == 302
+    assert f"/letters/{letter_id}" not in client.get("/queues/post").get_data(as_text=True)
+    with desk_services.store.transaction() as repo:
+        assert repo.get_letter(letter_id).status == "posted"  # type: ignore[union-attr]
+        assert any(e.kind == "letter_posted" for e in repo.events_of_case(complaint_id))
