@@ -71,6 +71,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.parse_budget
 	$(BIN)/python -m bench.reminder_sweep
 	$(BIN)/python -m bench.letters
+	$(BIN)/python -m bench.letter_preview
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -111,7 +111,8 @@ def save_fields(draft_id: int) -> ResponseReturnValue:
     fields = parse_form(LetterType(letter.letter_type), request.form)
     try:
         revision = int(request.form.get("revision", "0"))
-        result = revise(services(), letter.id, fields, user().email, revision=revision)
+        discard = request.form.get("discard_edits") == "yes"
+        result = revise(services(), letter.id, fields, user().email, revision=revision, discard_edits=discard)
     except FieldErrors as exc:
         return _page(letter, fields=fields, errors=exc.errors), 400
     except (UserError, ValueError) as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -373,7 +374,7 @@ def converter(kept_converter: PdfConverter) -> CountingConverter:
 
 @pytest.mark.slow  # LibreOffice and pdftoppm, real
 def test_the_preview_draws_every_page_once_per_revision(
-    services: Services, converter: CountingConverter, monkeypatch: pytest.MonkeyPatch
+    services: Services, converter: CountingConverter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     complaint_id = case_for(services, ACK)
     result = draft(services, complaint_id, ACK, sample_fields(services, ACK))
@@ -406,11 +407,32 @@ def test_the_preview_draws_every_page_once_per_revision(
     assert all(page.is_file() for page in pages)
     assert not list((services.storage.root / PREVIEWS).glob(".tmp-*"))
 
-    # Long letters are drawn in part: at most PAGE_CAP pages, the total still told.
+    # A long letter: pdftoppm numbers page-01.png... past nine pages; the pages still
+    # come in page order (compared with pages drawn alone).
+    long_points = [
+        {
+            "summary": f"Point {n}: " + "the repair was not done as promised. " * 12,
+            "outcome_sought": f"Fix {n}",
+        }
+        for n in range(1, 41)
+    ]
+    revise(services, result.draft_id, {**COMPLETED, "points": long_points}, by="jo")
+    long = preview(services, result.draft_id, converter)
+    long_pdf = PdfReader(str(long.pdf))
+    assert long.total_pages == len(long_pdf.pages) >= 10
+    assert [p.name for p in long.pages] == [f"page-{n}.png" for n in range(1, min(long.total_pages, 20) + 1)]
+    assert long.truncated == (long.total_pages > PAGE_CAP)
+    for number in (2, 10):  # "page-10" sorts before "page-2" as text
+        alone = tmp_path / f"alone-{number}"
+        only = ["-f", str(number), "-l", str(number), "-singlefile"]
+        command = ["pdftoppm", "-png", "-r", "96", *only, str(long.pdf), str(alone)]
+        subprocess.run(command, check=True, timeout=60)
+        assert long.pages[number - 1].read_bytes() == alone.with_suffix(".png").read_bytes()
+
+    # Longer letters are drawn in part: at most PAGE_CAP pages, the total still told.
     monkeypatch.setattr(preview_module, "PAGE_CAP", 1)
     capped = preview(services, result.draft_id, converter)
-    assert len(capped.pages) == 1 and capped.total_pages == pdf_pages and converter.calls == 3
-    assert capped.truncated == (pdf_pages > 1)
+    assert len(capped.pages) == 1 and capped.total_pages == long.total_pages and capped.truncated
 
 
 class UnusedConverter:
