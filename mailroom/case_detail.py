@@ -206,10 +206,12 @@ def _letter_titles(services: Services) -> dict[str, str]:
 
 def _reminder_item(row: ReminderLog) -> TimelineItem:
     where = " in their digest" if row.digest else ""
+    # No recipients: no officer or team address was configured, so it went nowhere.
+    to = f" to {row.recipients}" if row.recipients else ", to no one (no officer or team address set)"
     return TimelineItem(
         at=row.created_at,
         kind=REMINDER,
-        title=_line(f"Reminder ({row.step.replace('_', ' ')}) on {row.clock} to {row.recipients}{where}"),
+        title=_line(f"Reminder ({row.step.replace('_', ' ')}) on {row.clock}{to}{where}"),
         complaint_id=row.complaint_id,
         reminder_key=row.key,
     )
