@@ -4,12 +4,13 @@ Each backend contributes *branches*: SELECTs over one source (complaints, case
 parties, mails) yielding ``complaint_id, tier, rank, kind, source_id``. Here they
 are capped, pooled, reduced to the best hit per complaint and ordered.
 
-Score = tier + rank / (1 + rank). The tier says where every term matched
-(4: a complainant's or party's name or email, or the subject; 3: the address or
-the description; 2: a filed mail's subject or sender; 1: a filed mail's text);
-the database's rank (``ts_rank``, or ``-bm25`` for FTS5) only orders hits within
-a tier. So a name or subject hit always comes before a hit in a mail's text, on
-either database, however many times the mail repeats the word.
+Score = tier + rank / (1 + rank), then the complaint ID, newest first. The tier
+says where every term matched (4: a complainant's or party's name or email, or
+the subject; 3: the address or the description; 2: a filed mail's subject or
+sender; 1: a filed mail's text); the database's rank (``ts_rank``, or ``-bm25``
+for FTS5) only orders hits within a tier. So a name or subject hit always comes
+before a hit in a mail's text, on either database, however many times the mail
+repeats the word.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from sqlalchemy.types import Float
 
 from mailroom.store.schema import UTCDateTime
 
-# Each source contributes at most this many matches to the ranking. A bitmap
-# index scan (or an FTS5 scan) with a LIMIT and no ORDER BY stops early, so a word
-# in half the database costs no more than a rare one; past the cap the page says
-# ``truncated`` and the person narrows the query.
-CANDIDATES_PER_SOURCE = 1000
+# Each branch contributes at most this many matches to the ranking: the scan
+# after the index stops there, so reading rows, checking the officer and ranking
+# cost the same for a common word as for a rare one (finding the matches in the
+# index still grows with the word's frequency: docs/search.md). Past the cap the
+# page says ``truncated`` and the person should narrow the query.
+CANDIDATES_PER_SOURCE = 500
 
 TIER_STRONG = 4  # name, email, subject of the complaint; a party's name or email
 TIER_CASE_TEXT = 3  # the complaint's address or description
@@ -71,19 +73,20 @@ def ranked_sql(branches: Mapping[str, str]) -> str:
     return (
         "WITH " + ", ".join(ctes) + f", hits AS ({pooled}),"
         " scored AS ("
-        "  SELECT complaint_id, kind, source_id, tier, branch_size,"
-        "   tier + rank / (1.0 + rank) AS score,"
+        "  SELECT complaint_id, kind, source_id, tier, tier + rank / (1.0 + rank) AS score,"
         "   ROW_NUMBER() OVER (PARTITION BY complaint_id"
         "    ORDER BY tier + rank / (1.0 + rank) DESC, source_id) AS rn,"
         "   MAX(branch_size) OVER () AS widest"
-        "  FROM hits)"
-        " SELECT s.complaint_id, s.kind, s.source_id, s.tier, s.score, s.widest,"
+        "  FROM hits),"
+        # Equal scores page by ID, newest first (IDs are allocated in order of
+        # receipt): an order the hits carry, so complaints is read for the page
+        # alone and not for every candidate.
+        " page AS (SELECT complaint_id, kind, source_id, tier, score, widest FROM scored WHERE rn = 1"
+        "  ORDER BY score DESC, complaint_id DESC LIMIT :limit OFFSET :offset)"
+        " SELECT p.complaint_id, p.kind, p.source_id, p.tier, p.score, p.widest,"
         "  c.status, c.stage, c.received_at, c.complainant_name, c.subject, c.officer"
-        " FROM scored AS s JOIN complaints AS c ON c.id = s.complaint_id"
-        " WHERE s.rn = 1"
-        # received_at and id after the score: equal scores still page in one order.
-        " ORDER BY s.score DESC, c.received_at DESC, c.id DESC"
-        " LIMIT :limit OFFSET :offset"
+        " FROM page AS p JOIN complaints AS c ON c.id = p.complaint_id"
+        " ORDER BY p.score DESC, p.complaint_id DESC"
     )
 
 
@@ -108,13 +111,13 @@ def run_ranked(session: Session, sql: str, params: Mapping[str, Any], limit: int
     return [Hit(*row) for row in rows]
 
 
-def officer_filter(column: str, officer: str | None) -> str:
-    """`` AND <column> IN (the officer's complaints)``, or nothing for everyone's.
-    A fixed text with a bound parameter, so that the filter runs inside each
-    branch, before the cap and the LIMIT: pages count only what the officer sees."""
-    if officer is None:
-        return ""
-    return f" AND {column} IN (SELECT id FROM complaints WHERE officer = :officer)"
+def officer_check(column: str) -> str:
+    """The condition that the complaint ``column`` names is the officer's (binds
+    ``:officer``). Written into each branch, before its cap and the page's LIMIT,
+    so that pages, ``has_more`` and ``truncated`` count only what the officer may
+    see. A correlated EXISTS: one primary-key lookup per candidate, where an IN
+    list would first collect every case the officer has, once per branch."""
+    return f"EXISTS (SELECT 1 FROM complaints AS o WHERE o.id = {column} AND o.officer = :officer)"
 
 
 def labels_for(kind: str, tier: int, fields: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

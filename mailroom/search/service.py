@@ -23,7 +23,8 @@ MAX_LIMIT = 100
 # that the page still turns into JSON.
 REFERENCE_SCORE = 10.0
 # Deeper than this a page lies past what ranking looked at anyway
-# (CANDIDATES_PER_SOURCE a source): refuse the work, not the request.
+# (CANDIDATES_PER_SOURCE a branch): such a page is empty, with a notice, rather
+# than another page than the one asked for.
 MAX_OFFSET = 5 * CANDIDATES_PER_SOURCE
 
 
@@ -38,7 +39,7 @@ def search_cases(
     party's name or email, or the subject, sender or text of a mail filed to the
     case. ``officer``: only complaints whose officer is exactly this address
     (None: every complaint). ``limit`` is held to 1..MAX_LIMIT and ``offset`` to
-    0..MAX_OFFSET. Never raises for anything typed.
+    0 and up; past MAX_OFFSET the page is empty. Never raises for anything typed.
     """
     with services.store.transaction() as repo:
         prefix = services.settings.ids.prefix
@@ -52,8 +53,11 @@ def search_in_session(
 ) -> SearchPage:
     """``search_cases`` inside a transaction the caller already has."""
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, min(offset, MAX_OFFSET))
+    offset = max(0, offset)
     parsed = parse_query(query, id_prefix)
+    if offset > MAX_OFFSET:
+        notice = f"Only the first {MAX_OFFSET:,} results can be paged through: narrow the search."
+        return SearchPage(parsed.text, (), offset, limit, False, True, notice)
     if parsed.complaint_id is not None:
         return _by_id(session, parsed, officer, limit, offset)
     if not parsed.terms:

@@ -39,21 +39,31 @@ def pick_snippet(fields: Sequence[tuple[str, str]], terms: Sequence[str]) -> tup
 
 
 def _excerpt(text: str, around: int) -> str:
-    """At most SNIPPET_CHARS of ``text`` on one line, starting a little before
-    position ``around``, without marks or control characters."""
-    start = max(0, around - SNIPPET_CHARS // 4)
+    """``text`` on one line, without marks or control characters; when longer
+    than SNIPPET_CHARS, the SNIPPET_CHARS around position ``around``, starting
+    at a word a little before it, with an ellipsis where text was cut."""
+    line: list[str] = []
+    at = 0
+    for index, char in enumerate(text):
+        if index == around:
+            at = len(line)
+        if char in (MARK_START, MARK_END):
+            continue
+        if char.isspace() or unicodedata.category(char).startswith("C"):
+            if line and line[-1] != " ":
+                line.append(" ")
+        else:
+            line.append(char)
+    whole = "".join(line).rstrip()
+    if len(whole) <= SNIPPET_CHARS:
+        return whole
+    start = max(0, at - SNIPPET_CHARS // 4)
     if start > 0:  # begin at a word, not inside one
-        space = text.find(" ", start, around)
+        space = whole.find(" ", start, at)
         start = space + 1 if space >= 0 else start
-    window = text[start : start + SNIPPET_CHARS * 2]
-    plain = "".join(
-        " " if unicodedata.category(char).startswith("C") else char
-        for char in window
-        if char not in (MARK_START, MARK_END)
-    )
-    line = " ".join(plain.split())
-    if start > 0 and not line.startswith("…"):
-        line = "…" + line
-    if len(line) > SNIPPET_CHARS:
-        line = line[: SNIPPET_CHARS - 1].rstrip() + "…"
-    return line
+    lead = "…" if start > 0 else ""
+    room = SNIPPET_CHARS - len(lead)
+    piece = whole[start : start + room]
+    if start + room < len(whole):
+        piece = piece[: room - 1].rstrip() + "…"
+    return lead + piece

@@ -22,7 +22,7 @@ from mailroom.search.ranking import (
     TIER_STRONG,
     Fields,
     Hit,
-    officer_filter,
+    officer_check,
     ranked_sql,
     run_ranked,
 )
@@ -57,8 +57,12 @@ def fts_query(terms: Sequence[str]) -> str:
 def branches(officer: str | None) -> dict[str, str]:
     """The SELECTs ``ranking.ranked_sql`` pools; they bind ``:any_column``,
     ``:strong_complaint``, ``:strong_mail`` (and ``:officer``)."""
-    complaints_officer = officer_filter("search_complaints_fts.complaint_id", officer)
-    mails_officer = officer_filter("m.complaint_id", officer)
+
+    def mine(column: str) -> str:
+        return f" AND {officer_check(column)}" if officer is not None else ""
+
+    complaints_officer = mine("search_complaints_fts.complaint_id")
+    mails_officer = mine("m.complaint_id")
 
     def complaint_branch(match: str, tier: int) -> str:
         return (
@@ -83,7 +87,7 @@ def branches(officer: str | None) -> dict[str, str]:
             " 'party' AS kind, p.id AS source_id"
             " FROM search_case_parties_fts CROSS JOIN case_parties AS p"
             " ON p.id = search_case_parties_fts.rowid"
-            f" WHERE search_case_parties_fts MATCH :any_column{officer_filter('p.complaint_id', officer)}"
+            f" WHERE search_case_parties_fts MATCH :any_column{mine('p.complaint_id')}"
         ),
         "mail_strong": mail_branch("strong_mail", TIER_MAIL_HEAD),
         "mail_any": mail_branch("any_column", TIER_MAIL_TEXT),

@@ -26,20 +26,34 @@ branch_labels = None
 depends_on = None
 
 # ----------------------------------------------------------------------------- PostgreSQL
-# Weight A = what identifies a case or a person (name, subject, email), B = the
-# address, C = the complaint's text, D = a mail's text; search ranks on them.
-# An address is indexed three ways so that the whole address, the domain
-# ("example.org") and each part ("doe") all match. Long text is cut at 100,000
-# characters: a tsvector over 1 MB raises, and an index expression that raises
+# Two documents per searched table. *head*: name, subject and email (a mail's
+# subject and sender), each address whole, split at "@" so that the domain
+# matches, and split at every mark so that each part does. *text*: the head and
+# everything else (address, description; a mail's text), so that terms spread
+# over several fields still all match. A hit in the head ranks higher; telling
+# the two apart through indexes means no tsvector is computed again at search
+# time (an expression index stores none). Long text is cut at 100,000
+# characters: a tsvector over 1 MB raises, and an index expression that raised
 # would stop the mail from being stored at all.
+_COMPLAINT_HEAD = (
+    "complainant_name || ' ' || subject || ' ' || complainant_email"
+    " || ' ' || translate(complainant_email, '@', ' ')"
+    " || ' ' || translate(complainant_email, '@._+-', '     ')"
+)
+_MAIL_HEAD = (
+    "subject || ' ' || from_name || ' ' || from_email"
+    " || ' ' || translate(from_email, '@', ' ')"
+    " || ' ' || translate(from_email, '@._+-', '     ')"
+)
+# Only mails filed to a case are searched; the partial indexes leave out
+# quarantine, duplicates and automatic replies.
+_FILED = " WHERE complaint_id IS NOT NULL"
 _PG_INDEXES = {
+    "search_complaints_head": ("complaints", f"to_tsvector('english', {_COMPLAINT_HEAD})", ""),
     "search_complaints_text": (
         "complaints",
-        "setweight(to_tsvector('english', complainant_name || ' ' || subject || ' ' || complainant_email"
-        " || ' ' || translate(complainant_email, '@', ' ')"
-        " || ' ' || translate(complainant_email, '@._+-', '     ')), 'A')"
-        " || setweight(to_tsvector('english', left(postal_address, 2000)), 'B')"
-        " || setweight(to_tsvector('english', left(description, 100000)), 'C')",
+        f"to_tsvector('english', {_COMPLAINT_HEAD}"
+        " || ' ' || left(postal_address, 2000) || ' ' || left(description, 100000))",
         "",
     ),
     "search_case_parties_text": (
@@ -48,15 +62,11 @@ _PG_INDEXES = {
         " || ' ' || translate(email, '@._+-', '     '))",
         "",
     ),
-    # Only mails filed to a case are searched; the partial index leaves out
-    # quarantine, duplicates and automatic replies.
+    "search_mails_head": ("mails", f"to_tsvector('english', {_MAIL_HEAD})", _FILED),
     "search_mails_text": (
         "mails",
-        "setweight(to_tsvector('english', subject || ' ' || from_name || ' ' || from_email"
-        " || ' ' || translate(from_email, '@', ' ')"
-        " || ' ' || translate(from_email, '@._+-', '     ')), 'A')"
-        " || setweight(to_tsvector('english', left(body_text, 100000)), 'D')",
-        " WHERE complaint_id IS NOT NULL",
+        f"to_tsvector('english', {_MAIL_HEAD} || ' ' || left(body_text, 100000))",
+        _FILED,
     ),
 }
 
@@ -67,45 +77,56 @@ _PG_INDEXES = {
 # and its rowid may change (VACUUM, a batch migration copying the table), so its
 # FTS table keeps its own copy, under a stable integer from search_complaint_keys.
 _TOKENIZE = "tokenize = 'porter unicode61 remove_diacritics 2'"
-_COMPLAINT_VALUES = (
-    "{r}.complainant_name, {r}.complainant_email, {r}.subject,"
-    " substr({r}.postal_address, 1, 2000), substr({r}.description, 1, 100000)"
-)
-_MAIL_VALUES = "{r}.id, {r}.subject, {r}.from_name, {r}.from_email, substr({r}.body_text, 1, 100000)"
+_COMPLAINT_COLUMNS = "complainant_name, complainant_email, subject, postal_address, description"
 _MAIL_COLUMNS = "rowid, subject, from_name, from_email, body_text"
-# An external-content FTS row is removed by the 'delete' command given exactly the
-# values that were indexed, so each trigger passes the same expressions as above.
-_MAIL_DELETE = (
-    "INSERT INTO search_mails_fts(search_mails_fts, " + _MAIL_COLUMNS + ")"
-    " SELECT 'delete', " + _MAIL_VALUES.format(r="old") + " WHERE old.complaint_id IS NOT NULL;"
-)
-_MAIL_INSERT = (
-    "INSERT INTO search_mails_fts(" + _MAIL_COLUMNS + ")"
-    " SELECT " + _MAIL_VALUES.format(r="new") + " WHERE new.complaint_id IS NOT NULL;"
-)
-_COMPLAINT_DELETE = (
-    "DELETE FROM search_complaints_fts"
-    " WHERE rowid = (SELECT id FROM search_complaint_keys WHERE complaint_id = old.id);"
-    " DELETE FROM search_complaint_keys WHERE complaint_id = old.id;"
-)
+_PARTY_COLUMNS = "rowid, name, email"
+
+
+def _complaint_values(row: str) -> str:
+    return (
+        f"{row}.complainant_name, {row}.complainant_email, {row}.subject,"
+        f" substr({row}.postal_address, 1, 2000), substr({row}.description, 1, 100000)"
+    )
+
+
+def _mail_values(row: str) -> str:
+    return f"{row}.id, {row}.subject, {row}.from_name, {row}.from_email, substr({row}.body_text, 1, 100000)"
+
+
+def _complaint_delete(row: str) -> str:
+    return (
+        "DELETE FROM search_complaints_fts"
+        f" WHERE rowid = (SELECT id FROM search_complaint_keys WHERE complaint_id = {row}.id);"
+        f" DELETE FROM search_complaint_keys WHERE complaint_id = {row}.id;"
+    )
+
+
 _COMPLAINT_INSERT = (
     "INSERT INTO search_complaint_keys(complaint_id) VALUES (new.id);"
-    " INSERT INTO search_complaints_fts(rowid, complaint_id, complainant_name, complainant_email,"
-    " subject, postal_address, description)"
-    " SELECT k.id, new.id, " + _COMPLAINT_VALUES.format(r="new") + " FROM search_complaint_keys AS k"
+    f" INSERT INTO search_complaints_fts(rowid, complaint_id, {_COMPLAINT_COLUMNS})"
+    f" SELECT k.id, new.id, {_complaint_values('new')} FROM search_complaint_keys AS k"
     " WHERE k.complaint_id = new.id;"
 )
-_PARTY_COLUMNS = "rowid, name, email"
-_PARTY_DELETE = "INSERT INTO search_case_parties_fts(search_case_parties_fts, " + _PARTY_COLUMNS + ")"
-_PARTY_DELETE += " VALUES ('delete', old.id, old.name, old.email);"
-_PARTY_INSERT = (
-    "INSERT INTO search_case_parties_fts(" + _PARTY_COLUMNS + ") VALUES (new.id, new.name, new.email);"
+# An external-content FTS row is removed by the 'delete' command given exactly the
+# values that were indexed, so each trigger passes the same expressions.
+_MAIL_DELETE = (
+    f"INSERT INTO search_mails_fts(search_mails_fts, {_MAIL_COLUMNS})"
+    f" SELECT 'delete', {_mail_values('old')} WHERE old.complaint_id IS NOT NULL;"
 )
+_MAIL_INSERT = (
+    f"INSERT INTO search_mails_fts({_MAIL_COLUMNS})"
+    f" SELECT {_mail_values('new')} WHERE new.complaint_id IS NOT NULL;"
+)
+_PARTY_DELETE = (
+    f"INSERT INTO search_case_parties_fts(search_case_parties_fts, {_PARTY_COLUMNS})"
+    " VALUES ('delete', old.id, old.name, old.email);"
+)
+_PARTY_INSERT = f"INSERT INTO search_case_parties_fts({_PARTY_COLUMNS}) VALUES (new.id, new.name, new.email);"
 
 _SQLITE_UPGRADE = [
     "CREATE TABLE search_complaint_keys (id INTEGER PRIMARY KEY, complaint_id VARCHAR(40) NOT NULL UNIQUE)",
-    "CREATE VIRTUAL TABLE search_complaints_fts USING fts5(complaint_id UNINDEXED, complainant_name,"
-    f" complainant_email, subject, postal_address, description, {_TOKENIZE})",
+    f"CREATE VIRTUAL TABLE search_complaints_fts USING fts5(complaint_id UNINDEXED, {_COMPLAINT_COLUMNS},"
+    f" {_TOKENIZE})",
     "CREATE VIRTUAL TABLE search_case_parties_fts USING fts5(name, email,"
     f" content = 'case_parties', content_rowid = 'id', {_TOKENIZE})",
     "CREATE VIRTUAL TABLE search_mails_fts USING fts5(subject, from_name, from_email, body_text,"
@@ -114,11 +135,11 @@ _SQLITE_UPGRADE = [
     # updates of status, officer, filed or attempts cost the index nothing.
     # The insert trigger clears first as well: a leftover key must never make the
     # complaint's own INSERT fail on the UNIQUE constraint.
-    f"CREATE TRIGGER search_complaints_ai AFTER INSERT ON complaints BEGIN"
-    f" {_COMPLAINT_DELETE.replace('old.', 'new.')} {_COMPLAINT_INSERT} END",
-    "CREATE TRIGGER search_complaints_au AFTER UPDATE OF id, complainant_name, complainant_email, subject,"
-    f" postal_address, description ON complaints BEGIN {_COMPLAINT_DELETE} {_COMPLAINT_INSERT} END",
-    f"CREATE TRIGGER search_complaints_ad AFTER DELETE ON complaints BEGIN {_COMPLAINT_DELETE} END",
+    "CREATE TRIGGER search_complaints_ai AFTER INSERT ON complaints"
+    f" BEGIN {_complaint_delete('new')} {_COMPLAINT_INSERT} END",
+    f"CREATE TRIGGER search_complaints_au AFTER UPDATE OF id, {_COMPLAINT_COLUMNS} ON complaints"
+    f" BEGIN {_complaint_delete('old')} {_COMPLAINT_INSERT} END",
+    f"CREATE TRIGGER search_complaints_ad AFTER DELETE ON complaints BEGIN {_complaint_delete('old')} END",
     f"CREATE TRIGGER search_case_parties_ai AFTER INSERT ON case_parties BEGIN {_PARTY_INSERT} END",
     "CREATE TRIGGER search_case_parties_au AFTER UPDATE OF name, email ON case_parties"
     f" BEGIN {_PARTY_DELETE} {_PARTY_INSERT} END",
@@ -131,12 +152,12 @@ _SQLITE_UPGRADE = [
     f"CREATE TRIGGER search_mails_ad AFTER DELETE ON mails BEGIN {_MAIL_DELETE} END",
     # Backfill: the rows stored before this revision.
     "INSERT INTO search_complaint_keys(complaint_id) SELECT id FROM complaints ORDER BY id",
-    "INSERT INTO search_complaints_fts(rowid, complaint_id, complainant_name, complainant_email, subject,"
-    " postal_address, description) SELECT k.id, c.id, " + _COMPLAINT_VALUES.format(r="c")
-    + " FROM complaints AS c JOIN search_complaint_keys AS k ON k.complaint_id = c.id",
-    "INSERT INTO search_case_parties_fts(" + _PARTY_COLUMNS + ") SELECT id, name, email FROM case_parties",
-    "INSERT INTO search_mails_fts(" + _MAIL_COLUMNS + ") SELECT " + _MAIL_VALUES.format(r="m")
-    + " FROM mails AS m WHERE m.complaint_id IS NOT NULL",
+    f"INSERT INTO search_complaints_fts(rowid, complaint_id, {_COMPLAINT_COLUMNS})"
+    f" SELECT k.id, c.id, {_complaint_values('c')}"
+    " FROM complaints AS c JOIN search_complaint_keys AS k ON k.complaint_id = c.id",
+    f"INSERT INTO search_case_parties_fts({_PARTY_COLUMNS}) SELECT id, name, email FROM case_parties",
+    f"INSERT INTO search_mails_fts({_MAIL_COLUMNS}) SELECT {_mail_values('m')}"
+    " FROM mails AS m WHERE m.complaint_id IS NOT NULL",
 ]
 _SQLITE_TRIGGERS = [
     f"search_{table}_{event}"
