@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -37,4 +38,11 @@ def long_date(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-FILTERS = {"uk": uk, "long_date": long_date}
+def words(value: Any) -> str:
+    """A stored name as words: "stage1-acknowledgement" -> "Stage 1 acknowledgement"."""
+    text = re.sub(r"[-_]+", " ", str(value or "")).strip()
+    text = re.sub(r"\b(stage)(\d)\b", r"\1 \2", text, flags=re.IGNORECASE)
+    return text[:1].upper() + text[1:]
+
+
+FILTERS = {"uk": uk, "long_date": long_date, "words": words}

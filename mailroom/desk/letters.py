@@ -259,7 +259,9 @@ def page_image(draft_id: int, sha: str, number: int) -> ResponseReturnValue:
     letter = _letter(draft_id)
     made = make_preview(services(), letter.id, _converter())
     if made.sha256 != sha or not 1 <= number <= len(made.pages):
-        abort(404)
+        # A page of a revision since replaced: a bare 404, not the error page, which
+        # would take the messages ("Saved as revision 2") meant for the letter page.
+        return Response(status=404)
     response = Response(made.pages[number - 1].read_bytes(), mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=3600"  # addressed by content hash
     return response

@@ -176,4 +176,5 @@ def deadlines() -> ResponseReturnValue:
         ("bucket", "officer"),
         bucket=bucket or "",
         officer=assigned,
+        soon_days=services().settings.policy.due_soon_working_days,
     )

@@ -42,6 +42,9 @@ def serve(config: Path | None, host: str, port: int, workers: int, *, access_log
         # unless web.trusted_proxies says to believe X-Forwarded-For (ProxyFix).
         "forwarded_allow_ips": "127.0.0.1,::1",
         "proc_name": "mailroom-web",
+        # gunicorn 27's control socket sits at a fixed ~/.gunicorn/gunicorn.ctl: a second
+        # desk on the host would fight over it, and the desk needs none.
+        "control_socket_disable": True,
         "limit_request_line": 8190,
         "limit_request_fields": 100,
     }

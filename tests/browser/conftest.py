@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from email import policy as mail_policy
@@ -45,7 +47,6 @@ PASSWORD = "correct horse battery staple"
 SENDER = "complaints@landlord.example"
 REFUSED = "no.such.mailbox@example.org"  # the test SMTP server answers 550 for it
 POLICY = Path(__file__).resolve().parents[2] / "rules" / "policies" / "ongo-2025.toml"
-EXAMPLE_MAILBOX = Path(__file__).resolve().parents[2] / "examples" / "mailbox"
 # Role -> (name, email) of the desk account made for it.
 PEOPLE: dict[str, tuple[str, str]] = {
     "inbox": ("Ivy Inbox", "inbox@landlord.example"),
@@ -86,7 +87,6 @@ class Desk:
     url: str
     smtp: Any  # tests.support.smtp.Collector: what the outbox sent
     log: Path  # the server's output, shown when a test fails
-    complaints: dict[str, str] = field(default_factory=dict)  # scenery name -> complaint id
     _services: Services | None = None
 
     @property
@@ -282,14 +282,14 @@ def context(context: BrowserContext) -> BrowserContext:
     return context
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
     """A failed test's report ends with the server's last lines (a 500 shows why)."""
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
+    report: pytest.TestReport = yield
     desk = getattr(item, "funcargs", {}).get("desk")
     if report.when == "call" and report.failed and isinstance(desk, Desk) and desk.log.exists():
         report.sections.append(("mailroom web (last lines)", desk.log.read_text(errors="replace")[-4000:]))
+    return report
 
 
 def sign_in(page: Page, role: str) -> Page:
@@ -312,15 +312,6 @@ def signed_in(page: Page) -> Callable[[str], Page]:
         return sign_in(page, role)
 
     return make
-
-
-@pytest.fixture
-def second_page(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
-    """A page in a browser context of its own (another person's cookies)."""
-    context = browser.new_context(**browser_context_args)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def received_for_due_soon(desk: Desk) -> str:
@@ -359,10 +350,10 @@ def draft_complete_acknowledgement(desk: Desk, complaint_id: str) -> int:
 
 @dataclass(frozen=True)
 class Scenery:
-    """A desk with something on every page: the sample mailbox ingested (cases with
-    mail, attachments, replies and automatic drafts), one case assigned to the
-    officer, a mail in triage, one in quarantine, a letter waiting to be posted and
-    one the SMTP server refused."""
+    """A desk with something on every page: residents' mail ingested (cases with mail,
+    a reply, an attachment and automatic drafts), one case assigned to the officer, a
+    mail in triage, one in quarantine, a letter waiting to be posted and one the SMTP
+    server refused."""
 
     case: str  # has mail with an attachment, a draft letter and documents
     mail_id: int
@@ -371,46 +362,107 @@ class Scenery:
     search: str  # a word that finds cases
 
 
-def _future_mail() -> bytes:
-    now = datetime.now(UTC)
+def _png() -> bytes:
+    """A small grey picture, as a phone photo stands in for in these tests."""
+    width, height = 32, 24
+    rows = b"".join(b"\x00" + b"\x90" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _mail(subject: str, sender: str, at: datetime, body: str, message_id: str) -> EmailMessage:
     message = EmailMessage(policy=mail_policy.SMTP)
-    message["Received"] = f"from mail.example.net by mx.landlord.example; {format_datetime(now)}"
-    message["From"] = "Jordan Ellis <jordan.ellis@example.com>"
+    message["Received"] = f"from mail.example.net by mx.landlord.example; {format_datetime(at)}"
+    message["From"] = sender
     message["To"] = SENDER
-    message["Subject"] = "Still waiting for the damp survey"
-    message["Date"] = format_datetime(now + timedelta(days=3))  # a sender's clock days ahead: triage
-    message["Message-ID"] = "<future-date@mail.example.com>"
-    message.set_content("Nobody has come to look at the damp in my hallway.\n\nJordan Ellis\n")
-    return message.as_bytes()
+    message["Subject"] = subject
+    message["Date"] = format_datetime(at)
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    return message
+
+
+def _write_mailbox(folder: Path) -> None:
+    """Mail of the last days (the sample mailbox would age out of the plausible dates):
+    eight complaints, a reply on one, one with a photo, one dated days ahead (triage)
+    and one over max_message_bytes (quarantine)."""
+    from tests.support import mailgen
+
+    folder.mkdir()
+    now = datetime.now(UTC)
+    for n in range(1, 9):
+        at = now - timedelta(days=9 - n, hours=3)
+        (folder / f"complaint-{n}.eml").write_bytes(mailgen.complaint(n, date=at))
+    name, address = mailgen.resident(8)
+    reply = mailgen.reply_to("<complaint-8@mail.example.net>", "CMP", f"{name} <{address}>", date=now)
+    (folder / "reply.eml").write_bytes(reply)
+    photo = _mail(
+        "Leak in kitchen ceiling - photo attached",
+        "Kwame Mensah <kwame.mensah@example.com>",
+        now - timedelta(days=2),
+        "Please see the attached photo of my kitchen ceiling at 30 Harrow Court. Water has been "
+        "coming through from the flat above since October.\n\nI want the leak fixed urgently.\n\n"
+        "Kwame Mensah\n",
+        "<photo-leak@mail.example.com>",
+    )
+    photo.add_attachment(_png(), maintype="image", subtype="png", filename="kitchen-ceiling.png")
+    (folder / "photo.eml").write_bytes(photo.as_bytes())
+    future = _mail(
+        "Still waiting for the damp survey",
+        "Jordan Ellis <jordan.ellis@example.com>",
+        now,
+        "Nobody has come to look at the damp in my hallway.\n\nJordan Ellis\n",
+        "<future-date@mail.example.com>",
+    )
+    future.replace_header("Date", format_datetime(now + timedelta(days=3)))  # the sender's clock is wrong
+    (folder / "future.eml").write_bytes(future.as_bytes())
+    (folder / "big.eml").write_bytes(mailgen.big_attachment_mail(100_000, seed=5))
 
 
 @pytest.fixture(scope="session")
 def scenery(desk: Desk) -> Scenery:
-    from tests.support.mailgen import big_attachment_mail
+    """Mail in through `mailroom ingest`, out through `mailroom reminders send`; the
+    rest with the use cases those commands call, in this process (a command costs a
+    second or more of start-up, and this runs once per worker)."""
+    from mailroom.domain.models import Channel
+    from mailroom.letters.drafts import approve, draft, draft_pending_acknowledgements
+    from mailroom.letters.types import LetterType
+    from mailroom.other_channels import OtherChannelComplaint, log_complaint
+    from mailroom.staff import assign
 
-    extra = desk.folder / "more-mail"
-    extra.mkdir()
-    (extra / "future.eml").write_bytes(_future_mail())
-    (extra / "big.eml").write_bytes(big_attachment_mail(100_000, seed=5))  # over max_message_bytes
-    desk.run("ingest", str(EXAMPLE_MAILBOX), str(extra))
-    with desk.services.store.transaction() as repo:
+    mailbox = desk.folder / "mailbox"
+    _write_mailbox(mailbox)
+    desk.run("ingest", str(mailbox))
+    services = desk.services
+    with services.store.transaction() as repo:
         mails = [m for m in _all_mails(repo) if m.complaint_id]
     with_attachment = next(m for m in mails if "photo attached" in (m.subject or ""))
     damp = next(m for m in mails if "damp and mould" in (m.subject or "").lower())
-    desk.run("cases", "assign", damp.complaint_id, PEOPLE["officer"][1])
-    desk.run("letters", "draft-pending")
+    assign(services, damp.complaint_id, PEOPLE["officer"][1])
+    draft_pending_acknowledgements(services)
 
     # A letter for the post ("To post") and one the SMTP server refuses ("Outbox problems").
-    by_post = desk.run_json(
-        "cases", "new", "--channel", "letter", "--name", "Mr Owen Price", "--received", "now",
-        "--subject", "Fence panels blown down", "--address", "4 Mill Lane, Northgate NG2 4PL",
-        "--prefers", "post",
-    )["id"]  # fmt: skip
-    refused = desk.new_complaint("Ms Dana Reyes", REFUSED, "Lift out of order", acknowledgement=False)
-    for complaint_id in (by_post, refused):
-        desk.run(
-            "letters", "approve", str(draft_complete_acknowledgement(desk, complaint_id)), "--by", "setup"
-        )
+    now = datetime.now(UTC)
+    by_post = OtherChannelComplaint(
+        Channel.LETTER, now, "Mr Owen Price", "", "Fence panels blown down", "The fence blew down.",
+        postal_address="4 Mill Lane, Northgate NG2 4PL", contact_preference="post",
+    )  # fmt: skip
+    refused = OtherChannelComplaint(
+        Channel.PHONE, now, "Ms Dana Reyes", REFUSED, "Lift out of order", "The lift has not worked."
+    )
+    for complaint in (by_post, refused):
+        complaint_id = log_complaint(services, complaint)
+        made = draft(services, complaint_id, LetterType.STAGE1_ACKNOWLEDGEMENT, ACK_FIELDS)
+        approve(services, made.draft_id, by="setup")
     desk.send_outbox()
     return Scenery(
         case=str(with_attachment.complaint_id),
