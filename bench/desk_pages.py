@@ -363,6 +363,13 @@ def first_answer(client: httpx.Client, result: PageResult, warmup: int) -> httpx
 
 def measure(client: httpx.Client, server: Server, result: PageResult, args: argparse.Namespace) -> None:
     server.new_access_lines()  # skip whatever came before
+    try:
+        timed(client, server, result, args)
+    except httpx.HTTPError as exc:  # e.g. no answer within the client's timeout
+        result.verdict = f"no answer ({type(exc).__name__})"
+
+
+def timed(client: httpx.Client, server: Server, result: PageResult, args: argparse.Namespace) -> None:
     response = first_answer(client, result, args.warmup)
     if response is None:
         return
@@ -379,7 +386,7 @@ def measure(client: httpx.Client, server: Server, result: PageResult, args: argp
             continue
         times.append(elapsed * 1000)
         sizes.append(len(response.content))
-        if time.perf_counter() - started > args.page_seconds and len(times) >= 10:
+        if time.perf_counter() - started > args.page_seconds and len(times) >= 5:
             break  # a slow page: enough requests to see it is slow
     if not times:
         result.verdict = f"error {','.join(sorted(set(result.errors)))}"

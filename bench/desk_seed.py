@@ -36,6 +36,7 @@ import json
 import random
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -712,6 +713,20 @@ WHERE n.nspname = 'public' AND t.relname = ANY(%s)
     return [(str(name), str(ddl)) for name, ddl in cur.fetchall()]
 
 
+def _rebuild(dsn: str, ddls: list[str], workers: int = 2) -> None:
+    """Build the dropped indexes again, ``workers`` at a time, full-text ones first
+    (a GIN index over a million mails' text is most of the time)."""
+
+    def build(ddl: str) -> None:
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(b"SET maintenance_work_mem = '512MB'")
+            connection.execute(ddl.encode())
+
+    ordered = sorted(ddls, key=lambda ddl: ("using gin" not in ddl.lower(), ddl))
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(build, ordered))
+
+
 def seed(dsn: str, complaints: int, mails_per_complaint: int, now: datetime, calendar_version: str) -> Seeded:
     """Fill the migrated, empty database at ``dsn`` (a libpq URL)."""
     n, m = complaints, mails_per_complaint
@@ -766,7 +781,9 @@ def seed(dsn: str, complaints: int, mails_per_complaint: int, now: datetime, cal
             ),
         )
         step("reminders and their mails", _reminders_sql(now))
-        step("rebuild secondary indexes", *(ddl for _, ddl in indexes))
+        t0 = time.perf_counter()
+        _rebuild(dsn, [ddl for _, ddl in indexes])
+        steps.append(("rebuild secondary indexes (2 at a time)", round(time.perf_counter() - t0, 1)))
         step("drop bench scratch schema", "DROP SCHEMA bench CASCADE")
         conn.autocommit = True
         t0 = time.perf_counter()
