@@ -72,6 +72,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.reminder_sweep
 	$(BIN)/python -m bench.letters
 	$(BIN)/python -m bench.letter_preview
+	$(BIN)/python -m bench.desk_pages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

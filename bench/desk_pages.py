@@ -2,20 +2,27 @@
 
 Seeds a throwaway PostgreSQL database (``mailroom_bench_desk_<random>`` on the
 test server, 127.0.0.1:5432, migrated by mailroom's own ``make_engine`` and
-``migrate``) by server-side SQL (bench/desk_seed.py: complaints over two years,
-ten officers, mails with 300-1,500 characters of text, triage and quarantine,
-running and stopped deadlines, letters and their outbox mails), then ANALYZEs it.
-Desk accounts of every role are made with ``mailroom.accounts.users.add_user``;
-``mailroom web`` (gunicorn, 2 workers) is started on a free loopback port.
+``migrate``, dropped at the end) by server-side SQL (bench/desk_seed.py:
+complaints over two years, ten officers, mails with 300-1,500 characters of
+text, triage and quarantine, running and stopped deadlines, letters and their
+outbox mails), then VACUUM ANALYZEs it. Desk accounts of every role are made
+with ``mailroom.accounts.users.add_user``; ``mailroom web`` (gunicorn, 2 workers)
+is started on a free loopback port.
 
-Each page is asked for over HTTP (httpx, signed in through /login with the form's
-CSRF token) as an officer and as a manager: warm-up requests, then --requests
-timed ones, one at a time. Times are client wall times on loopback: an upper
-bound of server time (the connection is local and the client does nothing else).
-When gunicorn's access log ends in the request time (``%(M)sms``), the server's
-own figures are shown beside them. A page answering 404 is listed as not built
-yet; one answering 403 is not for that role. Nothing is asserted: the table says
-which pages are within the budget.
+Each page (``pages``: home, the queues, team, search, a case, one of its mails,
+a draft letter, people admin) is asked for over HTTP (httpx, signed in through
+/login with the form's CSRF token) as an officer and as a manager: warm-up
+requests, then --requests timed ones, one at a time. Times are client wall
+times on loopback: an upper bound of server time (the connection is local and
+the client does nothing else). When gunicorn's access log ends in the request
+time (``%(M)sms``), the server's own figures are shown beside them and judged.
+A page answering 404 is listed as not built yet; one answering 403 is not for
+that role. Nothing is asserted: the table says which pages are within budget,
+and the machine's load average says whether other work shared the CPUs.
+
+--keep-db leaves the database (its URL is printed) for EXPLAIN ANALYZE; --database
+URL measures such a database again without seeding (``mailroom web`` applies any
+new migration to it first).
 
 Usage: python -m bench.desk_pages [--complaints N] [--mails-per-complaint M]
        [--requests R] [--quick] [--only TEXT] [--keep-db] [--database URL] [--json]
@@ -488,8 +495,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.complaints = 10_000
+    # Only the config file written here decides the settings, in this process and the server's.
+    for name in [name for name in os.environ if name.startswith("MAILROOM_") and name != "MAILROOM_TEST_PG"]:
+        del os.environ[name]
     with tempfile.TemporaryDirectory(prefix="mailroom-bench-desk-") as tmp:
         folder = Path(tmp)
+        os.environ["MAILROOM_CACHE_DIR"] = str(folder / "cache")
         database = (
             contextlib.nullcontext(args.database) if args.database else throwaway_database(args.keep_db)
         )
@@ -504,9 +515,19 @@ def main() -> None:
             found = facts(url, accounts["officer"].email, args.mails_per_complaint)
             print(f"facts: {found}", file=sys.stderr)
             with desk_server(config, folder, args.workers) as server:
-                load_before = os.getloadavg()[0]
+                load = [os.getloadavg()[0]]
                 results = run_pages(server, accounts, found, args)
-                load_after = os.getloadavg()[0]
+                load.append(os.getloadavg()[0])
+    report(args, seeding, found, results, load)
+
+
+def report(
+    args: argparse.Namespace,
+    seeding: dict[str, Any] | None,
+    found: Facts,
+    results: list[PageResult],
+    load: list[float],
+) -> None:
     server_side = any(r.server_p95_ms is not None for r in results)
     print(
         f"\nDesk pages, {args.complaints:,} complaints, ~{args.complaints * args.mails_per_complaint:,}"
@@ -526,9 +547,9 @@ def main() -> None:
         f"{found.triage_open:,} open triage items; {found.outbox_rows:,} outbox rows\n"
     )
     print_table(results, server_side)
-    busy = max(load_before, load_after) > (os.cpu_count() or 1)
+    busy = max(load) > (os.cpu_count() or 1)
     print(
-        f"\nmachine load (1-minute average) {load_before:.1f} before and {load_after:.1f} after, on "
+        f"\nmachine load (1-minute average) {load[0]:.1f} before and {load[1]:.1f} after, on "
         f"{os.cpu_count()} CPUs" + ("; BUSY: other work shared the CPUs, times are inflated" if busy else "")
     )
     if args.json:
@@ -541,7 +562,7 @@ def main() -> None:
                     "seeding": seeding,
                     "facts": asdict(found),
                     "budget_p95_ms": BUDGET_MS,
-                    "load_average": [load_before, load_after],
+                    "load_average": load,
                     "pages": [asdict(r) for r in results],
                 },
                 indent=2,

@@ -37,6 +37,8 @@ def serve(config: Path | None, host: str, port: int, workers: int, *, access_log
         "timeout": 120,
         "graceful_timeout": 20,
         "accesslog": "-" if access_log else None,
+        # gunicorn's default line plus the time spent on the request (bench/desk_pages.py reads it).
+        "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms',
         "errorlog": "-",
         # Client addresses in the log and the login throttle come from the socket
         # unless web.trusted_proxies says to believe X-Forwarded-For (ProxyFix).

@@ -24,7 +24,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        # JIT off: every query here is short, and a plan whose cost crosses the JIT
+        # threshold paid 1.5 s of compiling for a 60 ms desk page (bench/desk_pages.py).
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
     if parsed.database and parsed.database != ":memory:":
         _create_private(Path(parsed.database))
     engine = create_engine(parsed, connect_args={"timeout": 60})
