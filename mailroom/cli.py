@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -482,22 +482,11 @@ def _parse_date(text: str, option: str) -> date:
 
 
 def _parse_uk_time(text: str, option: str = "--received") -> datetime:
-    """A UK wall-clock time (or one with an explicit offset) as an aware datetime, or
-    ``now``. In the autumn's repeated hour the first (BST) occurrence is taken."""
-    if text.strip().lower() == "now":
-        from mailroom.clock import SystemClock
+    """A UK wall-clock time, or ``now`` (``uk_time.parse_uk_time``)."""
+    from mailroom.clock import SystemClock
+    from mailroom.uk_time import parse_uk_time
 
-        return SystemClock().now()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise IntakeError(f"{option}: not a date or date-time: {text!r} (use 2026-11-20T14:05)") from None
-    if value.tzinfo is not None:
-        return value
-    local = value.replace(tzinfo=LONDON)
-    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value:
-        raise IntakeError(f"{option}: {text} did not happen in the UK (the clocks went forward)")
-    return local
+    return parse_uk_time(text, option, SystemClock().now)
 
 
 @cases_app.command("contact")

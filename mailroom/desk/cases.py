@@ -178,13 +178,9 @@ def document(complaint_id: str, document_id: int) -> ResponseReturnValue:
 
 
 def _uk_time(text: str) -> datetime:
-    try:
-        local = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError("When: give a date and time, e.g. 2026-11-20 14:05") from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=LONDON)
-    return local
+    from mailroom.uk_time import parse_uk_time
+
+    return parse_uk_time(text, "When", services().clock.now)
 
 
 def _date(text: str) -> Any:
