@@ -74,10 +74,9 @@ def _page(
         errors=errors,
         exclusions=exclusion_ids(settings, pack),
     )
+    from mailroom.letters.drafts import last_return
+
     complaint = visible_case(letter.complaint_id)
-    with services().store.transaction() as repo:
-        returned = [e for e in repo.events_of_case(letter.complaint_id) if e.kind == "letter_returned"]
-    notes = [e for e in returned if f"letter {letter.id} " in e.detail + " "]
     return render_template(
         "letter.html",
         letter=letter,
@@ -90,7 +89,7 @@ def _page(
         may_approve=letter.status == "draft" and may_approve(letter, complaint.stage),
         senior=needs_senior(letter, complaint.stage),
         approver_roles=settings.web.stage2_approver_roles,
-        returned=notes[-1] if notes else None,
+        returned=last_return(services(), letter.id),
     )
 
 
@@ -170,21 +169,21 @@ def approve(draft_id: int) -> ResponseReturnValue:
 @blueprint.route("/letters/<int:draft_id>/return", methods=["POST"])
 @requires(Permission.REVIEW_LETTERS)
 def return_for_changes(draft_id: int) -> ResponseReturnValue:
+    from mailroom.letters.drafts import return_for_changes as send_back
+
     letter = _letter(draft_id)
-    note = request.form.get("note", "").strip()[:2000]
-    if letter.status != "draft":
-        refused(f"Letter {letter.id} is no longer a draft.")
-    elif not note:
-        refused("Say what needs changing.")
+    note = request.form.get("note", "")[:2000]
+    try:
+        send_back(services(), letter.id, note, user().email)
+    except UserError as exc:
+        refused(str(exc))
     else:
-        with services().store.transaction() as repo:
-            repo.add_event(
-                services().clock.now(),
-                "letter_returned",
-                f"letter {letter.id} returned for changes by {user().email}: {note}",
-                complaint_id=letter.complaint_id,
-            )
-        audited("letter.return", complaint_id=letter.complaint_id, target=f"letter {letter.id}", detail=note)
+        audited(
+            "letter.return",
+            complaint_id=letter.complaint_id,
+            target=f"letter {letter.id}",
+            detail=note.strip(),
+        )
         done("Returned for changes, with your note on the case.")
     return redirect(url_for("letters.review", draft_id=letter.id))
 

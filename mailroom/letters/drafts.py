@@ -1087,6 +1087,33 @@ def approve(services: Services, draft_id: int, by: str = "", *, by_post: bool = 
     )
 
 
+RETURNED = "letter_returned"
+
+
+def return_for_changes(services: Services, letter_id: int, note: str, by: str) -> None:
+    """A reviewer sends a draft back with what needs changing: an event on its case
+    (the letter stays a draft). The letter's id is in the event's payload."""
+    text = note.strip()
+    if not text:
+        raise LetterError("say what needs changing")
+    with services.store.transaction() as repo:
+        letter = _open_draft(repo, letter_id)
+        detail = f"letter {letter.id} returned for changes by {by or 'a reviewer'}: {text[:2000]}"
+        payload = json.dumps({"letter_id": letter.id})
+        repo.add_event_returning_id(services.clock.now(), RETURNED, detail, letter.complaint_id, payload)
+
+
+def last_return(services: Services, letter_id: int) -> str | None:
+    """What the latest return for changes of this letter said, or None."""
+    with services.store.transaction() as repo:
+        letter = repo.get_letter(letter_id)
+        if letter is None:
+            return None
+        events = [e for e in repo.events_of_case(letter.complaint_id) if e.kind == RETURNED and e.payload]
+    mine = [e.detail for e in events if json.loads(e.payload).get("letter_id") == letter_id]
+    return mine[-1] if mine else None
+
+
 def mark_posted(services: Services, letter_id: int, by: str = "") -> None:
     """A letter waiting for the post has been printed and posted: it leaves the
     queue of letters to post, with an event on its case saying who and when. The

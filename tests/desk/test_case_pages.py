@@ -228,3 +228,23 @@ def test_approve_and_send_by_post_puts_the_letter_in_the_post_queue(
     with desk_services.store.transaction() as repo:
         assert repo.get_letter(letter_id).status == "posted"  # type: ignore[union-attr]
         assert any(e.kind == "letter_posted" for e in repo.events_of_case(complaint_id))
+
+
+def test_return_for_changes_leaves_a_note_on_that_letter_only(
+    desk_services: Services, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    first, second = _complaint(desk_services), _complaint(desk_services, subject="Second")
+    draft_pending_acknowledgements(desk_services)
+    with desk_services.store.transaction() as repo:
+        letters = [repo.letters_of_case(c)[0].id for c in (first, second)]
+    client = signed_in("inbox")
+    page = client.get(f"/letters/{letters[0]}").get_data(as_text=True)
+    client.post(f"/letters/{letters[0]}/return", data={"note": "   ", "csrf_token": csrf_of(page)})
+    assert "Returned for changes:" not in client.get(f"/letters/{letters[0]}").get_data(as_text=True)
+    client.post(
+        f"/letters/{letters[0]}/return", data={"note": "Name the leak's cause", "csrf_token": csrf_of(page)}
+    )
+    assert "Name the leak&#39;s cause" in client.get(f"/letters/{letters[0]}").get_data(as_text=True)
+    assert "Returned for changes:" not in client.get(f"/letters/{letters[1]}").get_data(as_text=True)
+    with desk_services.store.transaction() as repo:
+        assert repo.get_letter(letters[0]).status == "draft"  # type: ignore[union-attr]
