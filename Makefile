@@ -36,6 +36,10 @@ system-deps:
 	  echo "installing libreoffice-writer-nogui (DOCX to PDF for letters, headless)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "installing fonts-dejavu-core (the evidence pack's text: docs/records.md)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || { \
 	  echo "installing chromium (the desk's browser tests) and poppler-utils (letter previews)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -73,6 +77,8 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.letters
 	$(BIN)/python -m bench.letter_preview
 	$(BIN)/python -m bench.desk_pages
+	$(BIN)/python -m bench.pack_layout
+	$(BIN)/python -m bench.evidence_pack
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

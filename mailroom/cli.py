@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mailroom.audit_cli import audit_app
 from mailroom.cli_common import (
     ConfigOption,
     JsonOption,
@@ -41,6 +42,8 @@ from mailroom.domain.models import Channel
 from mailroom.domain.regions import Region
 from mailroom.errors import IntakeError, UserError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
+from mailroom.records_cli import cases_call, cases_file, pack, sar
+from mailroom.retention_cli import cases_hold, cases_release_hold, retention_app
 from mailroom.web_cli import users_app, web
 
 if TYPE_CHECKING:
@@ -70,10 +73,18 @@ GROUPS = {
     "templates": templates_app,
     "rules": rules_app,
     "users": users_app,
+    "retention": retention_app,
+    "audit": audit_app,
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 app.command("web")(web)
+app.command("pack")(pack)
+app.command("sar")(sar)
+cases_app.command("call")(cases_call)
+cases_app.command("file")(cases_file)
+cases_app.command("hold")(cases_hold)
+cases_app.command("release-hold")(cases_release_hold)
 
 
 def app_for(argv: list[str]) -> typer.Typer:

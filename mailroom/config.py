@@ -417,6 +417,20 @@ class WebSettings(_Section):
         return value
 
 
+class RetentionSettings(_Section):
+    """How long a finished case is kept before `mailroom retention apply` erases its
+    personal data (UK GDPR storage limitation; docs/records.md, "Retention"). Years
+    run from the UK date of the step, e.g. closed 2026-03-01 + 6: erasable 2032-03-01."""
+
+    # A closed or withdrawn complaint: years after the closing step.
+    closed_years: int = Field(default=6, ge=1, le=100)
+    # A contact refused as a complaint (Code 2.1-2.4): years after the refusal.
+    refused_years: int = Field(default=6, ge=1, le=100)
+    # A case the Housing Ombudsman determined: also kept this long after the
+    # determination (the later of the two dates applies).
+    after_determination_years: int = Field(default=6, ge=1, le=100)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -434,6 +448,7 @@ class Settings(BaseModel):
     worker: WorkerSettings = WorkerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def database_url(self) -> str:

@@ -42,6 +42,7 @@ SECTIONS = (
     "worker",
     "scheduler",
     "web",
+    "retention",
 )
 
 

@@ -262,6 +262,14 @@ class Storage:
             raise StorageError("refusing to remove the storage root")
         shutil.rmtree(path, ignore_errors=True)
 
+    def remove_file(self, relative: str) -> bool:
+        """Remove one file (a link is removed, never followed); False if it was not there."""
+        try:
+            os.unlink(self.resolve(relative))
+        except FileNotFoundError:
+            return False
+        return True
+
     def write_case_manifest(self, complaint_id: str, documents: Sequence[dict[str, Any]]) -> None:
         """Rewrite ``<id>/manifest.json`` listing every filed file of the case."""
         body = {"complaint_id": complaint_id, "files": list(documents)}

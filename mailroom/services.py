@@ -108,7 +108,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     services = Services(
         settings=settings,
         clock=clock or SystemClock(),
-        store=Store(engine),
+        store=Store(engine, clock),
         storage=Storage(settings.storage.root, modes),
     )
     services.rule_pack  # noqa: B018 - a laxer landlord policy must stop mailroom at start

@@ -23,6 +23,7 @@ class Permission(enum.StrEnum):
     SEE_TEAM = "see_team"  # the team view
     MANAGE_USERS = "manage_users"
     SEE_OUTBOX = "see_outbox"
+    MAKE_PACKS = "make_packs"  # build and download a case's evidence pack
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -45,10 +46,13 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.ASSIGN,
             Permission.SEE_TEAM,
             Permission.SEE_OUTBOX,
+            Permission.MAKE_PACKS,
         }
     ),
-    Role.RECORDS: frozenset({Permission.SEE_ALL_CASES}),
-    Role.ADMIN: frozenset({Permission.SEE_ALL_CASES, Permission.MANAGE_USERS, Permission.SEE_OUTBOX}),
+    Role.RECORDS: frozenset({Permission.SEE_ALL_CASES, Permission.MAKE_PACKS}),
+    Role.ADMIN: frozenset(
+        {Permission.SEE_ALL_CASES, Permission.MANAGE_USERS, Permission.SEE_OUTBOX, Permission.MAKE_PACKS}
+    ),
 }
 
 

@@ -48,7 +48,10 @@ def create_app(
         SECRET_KEY=security.secret_key(settings),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
         WTF_CSRF_SSL_STRICT=True,
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # a replacement DOCX is capped at 20 MB (letters/zip_limits)
+        # The largest body a form may send: 50 MB of documents filed on a case
+        # (records/case_files), and the form around them; a replacement DOCX is capped
+        # at 20 MB (letters/zip_limits), the other forms' fields at Flask's 500 kB.
+        MAX_CONTENT_LENGTH=51 * 1024 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.jinja_env.autoescape = True  # every template, whatever its name
@@ -120,7 +123,7 @@ def _page_modules() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("cases", "letters", "queues", "search", "admin", "oidc", "team"):
+    for name in ("cases", "letters", "queues", "search", "admin", "oidc", "team", "records"):
         try:
             found.append(importlib.import_module(f"mailroom.desk.{name}"))
         except ModuleNotFoundError as exc:

@@ -1057,34 +1057,62 @@ def approve(services: Services, draft_id: int, by: str = "", *, by_post: bool = 
             pdf = convert_to_pdf(approval.docx, work).read_bytes()
         except PdfError as exc:
             raise LetterError(f"letter {draft_id}: PDF conversion failed: {exc}") from None
-    with services.store.transaction() as repo:
-        letter = _open_draft(repo, draft_id)
-        if letter.revision != approval.revision:
-            raise LetterError(f"letter {draft_id} was revised meanwhile; approve it again")
-        spec = pack.letter(LetterType(letter.letter_type))
-        complaint = _complaint(repo, letter.complaint_id)
-        document = _file(services, repo, letter, pdf, ".pdf", PDF_TYPE)
-        letter.pdf_path, letter.pdf_sha256 = document.path, document.sha256
-        _record(services, repo, letter, spec, now)
-        # 5.12: what the letter told the resident, on the case; a response's remedies
-        # and actions start their clocks (6.6, 7.3) here, in the same transaction.
-        try:
-            store_issued(services, repo, letter, _stage(spec, complaint), json.loads(letter.fields_json), now)
-        except CaseEventError as exc:
-            raise LetterError(f"letter {letter.id} cannot be issued: {exc}") from None
-        letter.approved_at, letter.approved_by, letter.issued_at = now, by, now
-        who = f" by {by}" if by else ""
-        repo.add_event(
-            now,
-            "letter_approved",
-            f"{spec.title} (letter {letter.id}, revision {letter.revision}) approved{who}",
-            complaint_id=complaint.id,
-        )
-        recipient, outbox_id = _issue(services, repo, letter, complaint, spec, pdf, now, by_post=by_post)
+    filed: list[str] = []
+    try:
+        with services.store.transaction() as repo:
+            letter = _open_draft(repo, draft_id)
+            if letter.revision != approval.revision:
+                raise LetterError(f"letter {draft_id} was revised meanwhile; approve it again")
+            spec = pack.letter(LetterType(letter.letter_type))
+            complaint = _complaint(repo, letter.complaint_id)
+            document = _file(services, repo, letter, pdf, ".pdf", PDF_TYPE)
+            filed.append(document.path)
+            recipient, outbox_id = _issue_filed(
+                services, repo, letter, complaint, spec, document, pdf, now, by=by, by_post=by_post
+            )
+    except BaseException:
+        # Not issued (refused, or the commit failed): the PDF filed for it must not stay
+        # beside the issued letters looking like one. An evidence pack reads the rows,
+        # never the folder, and marks any file a crash left there (docs/records.md).
+        for path in filed:
+            services.storage.remove_file(path)
+        raise
     _finish(services, complaint.id)
     return IssueResult(
         letter.id, letter.status, _absolute(services, letter.pdf_path), now, recipient, outbox_id
     )
+
+
+def _issue_filed(
+    services: Services,
+    repo: Repository,
+    letter: Letter,
+    complaint: Complaint,
+    spec: LetterSpec,
+    document: Document,
+    pdf: bytes,
+    now: datetime,
+    *,
+    by: str,
+    by_post: bool,
+) -> tuple[str, int | None]:
+    letter.pdf_path, letter.pdf_sha256 = document.path, document.sha256
+    _record(services, repo, letter, spec, now)
+    # 5.12: what the letter told the resident, on the case; a response's remedies
+    # and actions start their clocks (6.6, 7.3) here, in the same transaction.
+    try:
+        store_issued(services, repo, letter, _stage(spec, complaint), json.loads(letter.fields_json), now)
+    except CaseEventError as exc:
+        raise LetterError(f"letter {letter.id} cannot be issued: {exc}") from None
+    letter.approved_at, letter.approved_by, letter.issued_at = now, by, now
+    who = f" by {by}" if by else ""
+    repo.add_event(
+        now,
+        "letter_approved",
+        f"{spec.title} (letter {letter.id}, revision {letter.revision}) approved{who}",
+        complaint_id=complaint.id,
+    )
+    return _issue(services, repo, letter, complaint, spec, pdf, now, by_post=by_post)
 
 
 RETURNED = "letter_returned"

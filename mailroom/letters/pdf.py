@@ -47,7 +47,11 @@ from pathlib import Path
 
 __all__ = ["PdfConverter", "PdfError", "convert_to_pdf", "soffice_path"]
 
-_INFILTER = "--infilter=MS Word 2007 XML"
+# The input filter per accepted format, forced so LibreOffice's type detection never
+# picks another (see the module docstring). The evidence pack converts ODT and RTF
+# attachments too (docs/records.md); letters are always DOCX.
+INPUT_FILTERS = {"docx": "MS Word 2007 XML", "odt": "writer8", "rtf": "Rich Text Format"}
+_ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 _COMMON = ("--headless", "--norestore", "--nolockcheck", "--nologo", "--nodefault")
 
 
@@ -76,9 +80,32 @@ def _one_line(text: str, limit: int = 300) -> str:
     return joined[-limit:] if joined else "no output"
 
 
-def _check_docx(path: Path) -> None:
+def _check_source(path: Path, fmt: str) -> None:
     if not path.is_file():
         raise PdfError(f"{path}: file not found")
+    if fmt == "docx":
+        _check_docx(path)
+    elif fmt == "odt":
+        _check_odt(path)
+    elif fmt == "rtf":
+        with path.open("rb") as handle:
+            if handle.read(5) != b"{\\rtf":
+                raise PdfError(f"{path.name}: not an RTF file (it does not start with {{\\rtf)")
+    else:
+        raise PdfError(f"{path.name}: cannot convert {fmt!r} (one of {', '.join(INPUT_FILTERS)})")
+
+
+def _check_odt(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            mimetype = archive.read("mimetype") if "mimetype" in archive.namelist() else b""
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PdfError(f"{path.name}: not an ODT file ({_one_line(str(exc))})") from None
+    if mimetype.strip() != _ODT_MIMETYPE:
+        raise PdfError(f"{path.name}: not an ODT text document")
+
+
+def _check_docx(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -199,11 +226,11 @@ def _complete_pdf(path: Path) -> bool:
 
 
 def _prepare(
-    docx_paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str]
+    docx_paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], fmt: str = "docx"
 ) -> tuple[list[Path], Path]:
     sources = [Path(p).resolve() for p in docx_paths]
     for source in sources:
-        _check_docx(source)
+        _check_source(source, fmt)
     stems = [s.stem for s in sources]
     if len(set(stems)) != len(stems):
         raise PdfError("two inputs have the same file name; their PDFs would collide")
@@ -224,7 +251,7 @@ def convert_to_pdf(
             soffice,
             *_COMMON,
             _profile_url(Path(work) / "profile"),
-            _INFILTER,
+            f"--infilter={INPUT_FILTERS['docx']}",
             "--convert-to",
             "pdf",
             "--outdir",
@@ -377,7 +404,9 @@ class PdfConverter:
         except OSError:
             return ""
 
-    def _forward(self, sources: Sequence[Path], scratch: Path, timeout: float) -> tuple[str, str]:
+    def _forward(
+        self, sources: Sequence[Path], scratch: Path, timeout: float, fmt: str = "docx"
+    ) -> tuple[str, str]:
         """Hand a conversion to the kept instance; (requester's output, instance's output)."""
         scratch.mkdir(parents=True, exist_ok=True)
         log_size = self._log.stat().st_size if self._log.exists() else 0
@@ -385,7 +414,7 @@ class PdfConverter:
             self._soffice,
             *_COMMON,
             self._profile,
-            _INFILTER,
+            f"--infilter={INPUT_FILTERS[fmt]}",
             "--convert-to",
             "pdf",
             "--outdir",
@@ -403,10 +432,15 @@ class PdfConverter:
         return (done.stderr + done.stdout).decode("utf-8", "replace"), server_output
 
     def convert_many(
-        self, docx_paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str]
+        self,
+        docx_paths: Sequence[str | os.PathLike[str]],
+        out_dir: str | os.PathLike[str],
+        *,
+        fmt: str = "docx",
     ) -> list[Path]:
-        """Convert several DOCX files in one request; returns the PDFs in input order."""
-        sources, target = _prepare(docx_paths, out_dir)
+        """Convert several files of one format (``INPUT_FILTERS``: DOCX unless told)
+        in one request; returns the PDFs in input order."""
+        sources, target = _prepare(docx_paths, out_dir, fmt)
         if not sources:
             return []
         with self._lock:
@@ -416,7 +450,7 @@ class PdfConverter:
             scratch = Path(tempfile.mkdtemp(prefix=".pdf-", dir=target))
             try:
                 timeout = self.timeout + 5.0 * (len(sources) - 1)
-                output = "".join(self._forward(sources, scratch, timeout))
+                output = "".join(self._forward(sources, scratch, timeout, fmt))
                 if self._server is not None and self._server.poll() is not None:
                     self._restart()  # died on this input: start afresh next time
                 return _collect(sources, scratch, target, output, "LibreOffice")

@@ -6,16 +6,18 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from mailroom.store.schema_version import HEAD, stored_revision
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6D61696C726F6F6D  # "mailroom" as a 64-bit advisory lock key
+_READ_SNAPSHOT = "mailroom_read_snapshot"  # execution option: see read_snapshot
 
 
 def make_engine(url: str) -> Engine:
@@ -83,7 +85,29 @@ def _use_wal(cursor: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(_READ_SNAPSHOT):
+        connection.exec_driver_sql("BEGIN")  # deferred: a reader takes no write lock
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextlib.contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection whose every query sees the same committed state, for
+    reads that take long (verifying the audit chain) and must not see a writer's
+    commit half-way through, nor hold writers up: REPEATABLE READ on PostgreSQL; on
+    SQLite a deferred transaction, which in WAL mode reads one snapshot without
+    taking the write lock. Rolled back at the end."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            connection.execution_options(**{_READ_SNAPSHOT: True})
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
 
 
 def migrate(engine: Engine) -> None:

@@ -1,7 +1,9 @@
-"""The only module that writes SQL. Makes no business decisions.
+"""The store's writes. Makes no business decisions.
 
 ``Store.transaction()`` yields a ``Repository`` bound to one transaction; the
-worker uses one per batch of mails.
+worker uses one per batch of mails. Each transaction's writes to the chained
+tables are appended to the audit chain at commit (``records/audit_capture.py``,
+which with ``records/audit_append.py`` is the one other place writing SQL).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailroom.clock import Clock, SystemClock
 from mailroom.domain.ids import format_complaint_id
 from mailroom.domain.models import SourceKey
 from mailroom.ingest.source import Checkpoint
+from mailroom.records import audit_capture
+from mailroom.records.audit_canonical import INSERT
 from mailroom.store.schema import (
     Base,
     CaseParty,
@@ -42,9 +47,12 @@ _CHUNK = 500
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # Every write of the case evidence is chained at commit (docs/records.md);
+        # the clock stamps the chain's entries.
+        audit_capture.install(self._sessions, clock or SystemClock())
 
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
@@ -321,6 +329,7 @@ class Repository:
     def insert_complaint(self, values: dict[str, Any]) -> None:
         """Core insert: the worker's hot path skips the ORM unit of work."""
         self._core(_INSERT_COMPLAINT, values)
+        audit_capture.note(self.session, "complaints", [values["id"]], INSERT)
 
     def add_party(self, complaint_id: str, email: str, name: str, role: str, new_case: bool = False) -> None:
         """Add a party unless already one (a case just opened has none to check)."""
@@ -356,7 +365,9 @@ class Repository:
         return mail.id
 
     def insert_mail(self, values: dict[str, Any]) -> int:
-        return int(self._core(_INSERT_MAIL, values).scalar_one())
+        mail_id = int(self._core(_INSERT_MAIL, values).scalar_one())
+        audit_capture.note(self.session, "mails", [mail_id], INSERT)
+        return mail_id
 
     def get_mail(self, mail_id: int) -> Mail | None:
         return self.session.get(Mail, mail_id)
@@ -372,7 +383,8 @@ class Repository:
     def mark_filed(self, mail_ids: Sequence[int]) -> None:
         for start in range(0, len(mail_ids), _CHUNK):
             chunk = list(mail_ids[start : start + _CHUNK])
-            self.session.execute(update(Mail).where(Mail.id.in_(chunk)).values(filed=True))
+            filed = update(Mail).where(Mail.id.in_(chunk)).values(filed=True)
+            audit_capture.execute_recorded(self.session, filed)
 
     def unfiled_mails(self) -> list[UnfiledMail]:
         """Committed mails whose folder is still staged (columns only: this runs every batch)."""
@@ -388,7 +400,7 @@ class Repository:
 
     def add_documents(self, documents: Sequence[Document]) -> None:
         if documents:
-            self.session.execute(insert(Document), [_columns(d) for d in documents])
+            audit_capture.execute_recorded(self.session, insert(Document), [_columns(d) for d in documents])
 
     def staged_documents_folder(self, token: str) -> str | None:
         """The folder of staff-filed documents staged under ``token``, if committed."""
@@ -400,7 +412,7 @@ class Repository:
         return path.rsplit("/", 1)[0] if path else None
 
     def replace_documents(self, mail_id: int, documents: Sequence[Document]) -> None:
-        self.session.execute(delete(Document).where(Document.mail_id == mail_id))
+        audit_capture.execute_recorded(self.session, delete(Document).where(Document.mail_id == mail_id))
         self.add_documents(documents)
 
     def documents_of_case(self, complaint_id: str) -> list[Document]:
@@ -455,7 +467,7 @@ class Repository:
 
     def add_events(self, events: Sequence[dict[str, Any]]) -> None:
         if events:
-            self.session.execute(insert(Event), list(events))
+            audit_capture.execute_recorded(self.session, insert(Event), list(events))
 
     def events_of_case(self, complaint_id: str) -> list[Event]:
         """The case's events and those of its mails that name no case. Two index

@@ -85,6 +85,13 @@ class Complaint(Base):
     # (a reasonable adjustment, 3.1, or no email at all); and where post goes.
     contact_preference: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     postal_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A legal hold (``mailroom cases hold``): why the case must be kept whatever its
+    # retention period; "" = none. Blocks erasure (docs/records.md, "Retention").
+    legal_hold: Mapped[str] = mapped_column(Text, default="", server_default="")
+    legal_hold_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When retention erased its personal data (``erasures`` holds the signed record).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CaseParty(Base):
@@ -239,7 +246,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"))
+    # Indexed for retention: a case's outbox rows are erased with it (0012).
+    complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)
 
 
 class StaffMember(Base):
@@ -369,6 +377,27 @@ class CaseRecordItem(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Erasure(Base):
+    """The signed record of one case's erasure under the retention rules
+    (``mailroom/records/retention.py``): what rule, why, what was erased (counts, never
+    the data), and the folders whose removal follows the commit. Never updated but
+    for ``files_removed_at``, set once the folders are gone (a rerun finishes the rest)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(320))  # who ran it: "cli:<user>" or a desk user
+    rule: Mapped[str] = mapped_column(String(40))  # closed, refused, after_determination
+    reason: Mapped[str] = mapped_column(Text)  # the rule's dates in words
+    counts_json: Mapped[str] = mapped_column(Text)  # rows erased, by table
+    folders_json: Mapped[str] = mapped_column(Text)  # folders to remove, relative to the root
+    files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # HMAC-SHA256 of the fields above but files_removed_at (retention.erasure_payload).
+    signature: Mapped[str] = mapped_column(String(200))
+
+
 class DeskUser(Base):
     """A person who signs in to the review desk (docs/desk.md). The password is an
     argon2 hash, or "" for an account that signs in only through single sign-on."""
@@ -416,3 +445,27 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")  # "letter 12", "mail 7"
     detail: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(64), default="")  # the client address, for logins
+
+
+class ChainEntry(Base):
+    """The tamper-evident audit chain (``mailroom/records/audit_chain.py``): one entry
+    per version of a row of the case's evidence (complaints, mails, documents, events,
+    letters, case_record, audit_log), appended in the transaction that wrote it. Each
+    entry holds the SHA-256 of the row's canonical form and of the entry before it
+    (``mailroom/records/audit_canonical.py``); the head is the highest ``seq``."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (
+        # A row's latest entry, and the rows a table has entries for, in row order.
+        Index("ix_audit_chain_table_name_row", "table_name", "row_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # 1, 2, 3...
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    change: Mapped[str] = mapped_column(String(10))  # genesis, insert, update, delete
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[str] = mapped_column(String(40))
+    complaint_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    row_sha256: Mapped[str] = mapped_column(String(64))  # "" when the row was deleted
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    entry_sha256: Mapped[str] = mapped_column(String(64))

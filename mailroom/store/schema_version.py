@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD = "0010"
+HEAD = "0012"
 
 
 def stored_revision(cursor: Any) -> str | None:

@@ -159,8 +159,11 @@ def test_records_reads_cases_and_letters_but_changes_nothing(
     expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     main = page.get_by_role("main")
     expect(main.get_by_role("heading", name="Record a step")).to_have_count(0)
-    expect(main.get_by_role("button")).to_have_count(0)
-    expect(main.locator("form")).to_have_count(0)
+    # The one thing records may do on a case is make its evidence pack (docs/records.md).
+    expect(main.get_by_role("button")).to_have_count(1)
+    expect(main.get_by_role("button", name="Make evidence pack")).to_be_visible()
+    expect(main.locator("form")).to_have_count(1)
+    expect(main.get_by_role("heading", name="Note a call")).to_have_count(0)
 
     main.get_by_role("link", name=re.compile(rf"\(letter {draft_id}\)")).click()
     expect(page).to_have_url(re.compile(rf"/letters/{draft_id}$"))
