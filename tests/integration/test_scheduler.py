@@ -219,7 +219,10 @@ class Worker:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
+        # A graceful stop lets the job in hand finish (a sweep, a drafting pass): on a
+        # machine running the whole suite on both cores that once took over 30 s. A run
+        # that never stops still fails here.
+        code = self.process.wait(timeout=120)
         self._reader.join(timeout=5)
         return code
 
