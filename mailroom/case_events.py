@@ -22,6 +22,7 @@ from mailroom.domain.case_steps import CORRECTED
 from mailroom.domain.case_steps import ClockEvent as ClockEvent
 from mailroom.domain.procedure import Position, Procedure
 from mailroom.errors import UserError
+from mailroom.records.erased import erased_refusal
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint, Event
@@ -94,6 +95,9 @@ def record_event_in(
     complaint = repo.get_complaint(complaint_id)
     if complaint is None:
         raise CaseEventError(f"no complaint {complaint_id}")
+    erased = erased_refusal(complaint)
+    if erased is not None:
+        raise CaseEventError(f"{erased}: nothing more can be recorded on it")
     if at < complaint.received_at:
         raise CaseEventError(f"{event.value} at {at.isoformat()} is before the complaint was received")
     check_step_fits(services, repo, complaint_id, event.value, at)

@@ -57,6 +57,7 @@ from mailroom.letters.types import DECISION_VALUES, FIELDS, FieldSpec, LetterTyp
 from mailroom.letters.unknowns import printed_unknowns
 from mailroom.outbound import enqueue
 from mailroom.publishing import write_case_manifest
+from mailroom.records.erased import erased_refusal
 from mailroom.services import Services
 from mailroom.store.repository import Repository
 from mailroom.store.schema import Complaint, Document, Letter
@@ -655,6 +656,9 @@ def _complaint(repo: Repository, complaint_id: str) -> Complaint:
     complaint = repo.get_complaint(complaint_id)
     if complaint is None:
         raise LetterError(f"no complaint {complaint_id}")
+    erased = erased_refusal(complaint)
+    if erased is not None:
+        raise LetterError(erased)
     return complaint
 
 

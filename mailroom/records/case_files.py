@@ -19,8 +19,10 @@ from mailroom.errors import UserError
 from mailroom.filing import folder_name
 from mailroom.intake import document_rows
 from mailroom.publishing import write_case_manifest
+from mailroom.records.erased import erased_refusal
 from mailroom.records.kinds import CallDirection, FiledCategory
 from mailroom.services import Services
+from mailroom.store.schema import Complaint
 
 CALL_NOTED = "call_noted"
 MAX_CALL_SUMMARY = 20_000  # characters: a long note, bounded
@@ -53,8 +55,7 @@ def record_call(services: Services, complaint_id: str, call: CallNote) -> int:
         raise CaseFileError(f"the summary is {len(summary)} characters; at most {MAX_CALL_SUMMARY}")
     party = " ".join(call.party.split())[:300]
     with services.store.transaction() as repo:
-        if not repo.complaint_exists(complaint_id):
-            raise CaseFileError(f"no complaint {complaint_id}")
+        _check_case(repo.get_complaint(complaint_id), complaint_id)
         payload = {"direction": call.direction.value, "with": party, "summary": summary}
         if call.by:
             payload["by"] = call.by
@@ -81,8 +82,7 @@ def file_documents(
     name = folder_name(now, token, kind=category.value)
     folder = f"{complaint_id}/{name}"
     with services.store.transaction() as repo:
-        if not repo.complaint_exists(complaint_id):
-            raise CaseFileError(f"no complaint {complaint_id}")
+        _check_case(repo.get_complaint(complaint_id), complaint_id)
         filed = services.storage.stage_files(token, name, files, category.value)
         services.storage.sync()
         repo.add_documents(document_rows(folder, filed, None, complaint_id))
@@ -94,6 +94,14 @@ def file_documents(
         write_case_manifest(services, repo, complaint_id)
     services.storage.sync()
     return len(files)
+
+
+def _check_case(complaint: Complaint | None, complaint_id: str) -> None:
+    if complaint is None:
+        raise CaseFileError(f"no complaint {complaint_id}")
+    erased = erased_refusal(complaint)
+    if erased is not None:
+        raise CaseFileError(erased)
 
 
 def _read(path: Path) -> bytes:

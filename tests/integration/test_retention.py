@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections import Counter
@@ -32,12 +33,13 @@ from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 from mailroom.accounts.audit import Actor
-from mailroom.case_events import ClockEvent, record_event
+from mailroom.case_events import CaseEventError, ClockEvent, record_event
 from mailroom.clock import LONDON, FixedClock
 from mailroom.domain.ids import case_reference
 from mailroom.domain.models import Channel
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.letters.drafts import approve, draft
+from mailroom.letters.pack import LetterError
 from mailroom.letters.pdf import PdfConverter
 from mailroom.letters.preview import preview
 from mailroom.letters.types import LetterType, field_names
@@ -45,7 +47,7 @@ from mailroom.other_channels import OtherChannelComplaint, log_complaint
 from mailroom.outbound import send_due
 from mailroom.parties import add_party
 from mailroom.records.audit_chain import verify_chain
-from mailroom.records.case_files import CallDirection, CallNote, record_call
+from mailroom.records.case_files import CallDirection, CallNote, CaseFileError, record_call
 from mailroom.records.legal_hold import HoldError, release_hold, set_hold
 from mailroom.records.retention import apply_retention, erasures, plan_retention, verify_erasure
 from mailroom.records.retention_policy import OMBUDSMAN_DETERMINATION
@@ -552,3 +554,25 @@ def test_an_erasure_removes_only_folders_of_the_shapes_it_writes(tmp_path: Path,
     with pytest.raises(StorageError, match="refusing to remove"):
         remove_folders(storage, [folder], "CMP-2026-000001")
     assert all((storage.root / name).is_dir() for name in ("CMP-2026-000009", "_automatic", ".locks/x"))
+
+
+def test_nothing_more_is_recorded_drafted_or_filed_on_an_erased_case(
+    office: Services, clock: FixedClock, tmp_path: Path
+) -> None:
+    closing = [(CLOSED, date(2026, 3, 2))]
+    case = phone_case(
+        office, clock, Resident("Jude Fawley", "j.fawley@example.org"), date(2026, 2, 2), closing
+    )
+    clock.set(TODAY)
+    apply_retention(office, plan_retention(office), Actor("cli:test"))
+    assert erased_cases(office) == {case.complaint_id}
+    refusal = f"{case.complaint_id} was erased on 2033-06-01 (retention)"
+    with pytest.raises(CaseEventError, match=re.escape(refusal)):
+        record_event(office, case.complaint_id, ClockEvent.ESCALATION_REQUESTED, clock.now())
+    with pytest.raises(LetterError, match=re.escape(refusal)):
+        context = sample_context(LetterType.STAGE1_ACKNOWLEDGEMENT)
+        fields = {name: context[name] for name in field_names(LetterType.STAGE1_ACKNOWLEDGEMENT)}
+        draft(office, case.complaint_id, LetterType.STAGE1_ACKNOWLEDGEMENT, fields)
+    call = CallNote(clock.now(), CallDirection.INCOMING, "Jude Fawley", "Asked about the old case.")
+    with pytest.raises(CaseFileError, match=re.escape(refusal)):
+        record_call(office, case.complaint_id, call)
