@@ -77,6 +77,21 @@ def case(page: Page, s: Scenery) -> None:
     expect(page.get_by_role("link", name=re.compile(r"photo attached"))).to_be_visible()
 
 
+def case_with_pack(page: Page, s: Scenery) -> None:
+    """The Records panel as the records team sees it, after making a pack."""
+    page.goto(f"/cases/{s.case}")
+    page.get_by_role("button", name="Make evidence pack").click()
+    heading(page, re.compile(s.case))
+    expect(page.get_by_role("link", name=re.compile(r"Bundle PDF"))).to_be_visible()
+
+
+def case_call_error(page: Page, s: Scenery) -> None:
+    """The note-a-call form sent without a summary: the error summary and the field's error."""
+    page.goto(f"/cases/{s.case}")
+    page.get_by_role("button", name="Note call").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
 def mail(page: Page, s: Scenery) -> None:
     page.goto(f"/cases/{s.case}/mails/{s.mail_id}")
     heading(page, re.compile("photo attached"))
@@ -180,6 +195,8 @@ PAGES = {
     "login-error": Visit(None, login_error),
     "home": Visit("inbox", home),
     "case": Visit("inbox", case),
+    "case-records-pack": Visit("records", case_with_pack),
+    "case-call-error": Visit("inbox", case_call_error),
     "mail": Visit("inbox", mail),
     "letter-review-errors": Visit("inbox", letter_with_errors),
     "letter-review-read-only": Visit("records", letter_read_only),
