@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from mailroom.accounts.audit import Actor
 from mailroom.accounts.roles import Permission
 from mailroom.desk.actions import audited, done, refused
 from mailroom.desk.auth import can, client_address, requires, services, user, visible_case
@@ -156,7 +157,11 @@ def make_pack(complaint_id: str) -> ResponseReturnValue:
         # never opened by the one the letter previews share.
         with services().lock(f"records-pack:{complaint.id}"):
             result = build_pack(
-                services(), complaint.id, folder, f"{me.name} <{me.email}>", source=client_address()
+                services(),
+                complaint.id,
+                folder,
+                f"{me.name} <{me.email}>",
+                actor=Actor(me.email, client_address()),
             )
     except NoSuchCase:
         abort(404)

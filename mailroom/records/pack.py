@@ -86,8 +86,11 @@ def build_pack(
     *,
     converter: PdfConverter | None = None,
     source: str = "",
+    actor: Actor | None = None,
 ) -> PackResult:
-    """Build the pack of one case into ``out_dir``; NoSuchCase when there is none."""
+    """Build the pack of one case into ``out_dir``; NoSuchCase when there is none.
+    ``prepared_by`` is printed on the cover; ``actor`` goes on the audit trail (default:
+    ``prepared_by`` from ``source``)."""
     sources = read_case_sources(services, complaint_id)
     trail = case_trail(services, complaint_id)
     lazy = _LazyConverter(converter)
@@ -134,7 +137,7 @@ def build_pack(
         record(
             repo.session,
             services.clock.now(),
-            Actor(prepared_by, source),
+            actor or Actor(prepared_by, source),
             PACK_ACTION,
             complaint_id=complaint_id,
             target=pdf_name,
