@@ -43,6 +43,8 @@ from mailroom.domain.regions import Region
 from mailroom.errors import IntakeError, UserError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
 from mailroom.records_cli import cases_call, cases_file, pack, sar
+from mailroom.report_data_cli import cases_category, cases_ombudsman
+from mailroom.reports_cli import report_app
 from mailroom.retention_cli import cases_hold, cases_release_hold, retention_app
 from mailroom.web_cli import users_app, web
 
@@ -75,6 +77,7 @@ GROUPS = {
     "users": users_app,
     "retention": retention_app,
     "audit": audit_app,
+    "report": report_app,
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
@@ -85,6 +88,8 @@ cases_app.command("call")(cases_call)
 cases_app.command("file")(cases_file)
 cases_app.command("hold")(cases_hold)
 cases_app.command("release-hold")(cases_release_hold)
+cases_app.command("category")(cases_category)
+cases_app.command("ombudsman")(cases_ombudsman)
 
 
 def app_for(argv: list[str]) -> typer.Typer:

@@ -26,6 +26,7 @@ from mailroom.deadline_store import refresh_case, start_new_cases
 from mailroom.domain.classify import MailFacts, classify
 from mailroom.domain.models import Decision, FetchedMail, Outcome, ParsedMail
 from mailroom.filing import FiledFile, folder_name
+from mailroom.reports.categories import suggestion_for
 from mailroom.services import Services
 from mailroom.staging import StagedMail, describe_error
 from mailroom.store.repository import Repository
@@ -187,6 +188,8 @@ def open_complaint_for(
             "description": parsed.body_text,
             "flags": ",".join(decision.flags),
             "created_at": now,
+            # What the mail is about, for staff to confirm (reports/categories.py).
+            "category_suggested": suggestion_for(services, parsed.subject, parsed.body_text),
         }
     )
     role = decision.flags[0].removesuffix("_enquiry") if decision.flags else "complainant"

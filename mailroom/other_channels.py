@@ -16,6 +16,7 @@ from mailroom.errors import IntakeError as IntakeError
 from mailroom.filing import folder_name
 from mailroom.intake import document_rows
 from mailroom.publishing import write_case_manifest
+from mailroom.reports.categories import suggestion_for
 from mailroom.services import Services
 from mailroom.store.schema import Complaint
 
@@ -73,6 +74,7 @@ def log_complaint(services: Services, request: OtherChannelComplaint) -> str:
                 created_at=now,
                 postal_address=request.postal_address.strip(),
                 contact_preference=request.contact_preference,
+                category_suggested=suggestion_for(services, request.subject, request.description),
             )
         )
         repo.add_party(complaint_id, request.email.strip(), request.name.strip(), "complainant")

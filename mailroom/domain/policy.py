@@ -2,7 +2,8 @@
 
 A rule pack (``rules/housing-ombudsman-2024.toml``, ``rules/spso-mchp.toml``) holds what
 the Code allows; a landlord policy holds what the landlord says it does: its letterhead,
-who signs, its own timescales, its procedure and its exclusions. ``check_policy`` compares
+who signs, its own timescales, its procedure, its exclusions and the categories its
+complaints are counted under (``[complaints]``, with defaults). ``check_policy`` compares
 the two and returns findings:
 
 - ``conflict``: the policy breaks the Code (a 15-working-day stage 1 response breaks 6.3;
@@ -23,7 +24,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -69,6 +70,41 @@ LANDLORD_CLOCK = "policy"
 # Extension paragraphs of the Housing Ombudsman Code, keyed by the response clock's own
 # paragraph, for packs whose clocks do not say ``extension_paragraph`` (housing-ombudsman-2024.toml).
 _HOS_EXTENSION_PARAGRAPHS = {"6.3": "6.4", "6.14": "6.15"}
+
+
+# Complaint categories (``[complaints] categories``) when a policy lists none: the
+# report's "complaints by category" (docs/reports.md, "Categories"). Staff set a
+# case's category from the list; keywords only suggest one.
+DEFAULT_CATEGORIES: tuple[str, ...] = (
+    "Repairs",
+    "Damp and mould",
+    "Anti-social behaviour",
+    "Staff conduct",
+    "Communication",
+    "Rent and service charges",
+    "Estate and grounds",
+    "Lettings and allocations",
+    "Building safety",
+    "Other",
+)
+# The words that suggest each category (``[complaints.category_keywords]``), matched
+# at the start of a word in any case: "leak" finds "leaking". No "ASB": it would find
+# "asbestos".
+DEFAULT_CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "Repairs": ("repair", "leak", "broken", "boiler", "heating", "hot water", "roof", "plumb"),
+        "Damp and mould": ("damp", "mould", "mold", "condensation"),
+        "Anti-social behaviour": ("anti-social", "antisocial", "neighbour", "noise", "nuisance", "harass"),
+        "Staff conduct": ("rude", "unprofessional", "attitude", "shouted", "member of staff"),
+        "Communication": ("no reply", "no response", "not replied", "ignored", "call back", "kept informed"),
+        "Rent and service charges": ("rent", "service charge", "arrears", "direct debit", "overcharg"),
+        "Estate and grounds": ("grass", "grounds", "communal", "bins", "rubbish", "fly-tip", "fence"),
+        "Lettings and allocations": ("allocation", "transfer", "waiting list", "bidding", "move home"),
+        "Building safety": ("fire", "smoke alarm", "gas safety", "carbon monoxide", "asbestos", "cladding"),
+    }
+)
+MAX_CATEGORY = 60  # characters: complaints.category is String(60)
+MAX_KEYWORDS = 100  # a category's keywords: the suggestion stays one small pattern
 
 
 class PolicyError(UserError, ValueError):
@@ -131,6 +167,11 @@ class LandlordPolicy:
     timescales: Timescales
     procedure: Procedure
     exclusions: tuple[Exclusion, ...]
+    # ``[complaints]``: the categories staff choose from, and the keywords that suggest them.
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    category_keywords: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: DEFAULT_CATEGORY_KEYWORDS
+    )
 
 
 _STR, _INT, _BOOL, _STR_LIST, _TABLE = "text", "a whole number", "true or false", "a list of text", "a table"
@@ -156,12 +197,14 @@ _SECTIONS: Mapping[str, Mapping[str, str]] = {
         "escalation_only_on_grounds": _STR_LIST,
         "ombudsman_wait_weeks": _INT,
     },
+    "complaints": {"categories": _STR_LIST, "category_keywords": _TABLE},
 }
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "landlord": ("name",),
     "signatory": ("name", "role"),
     "timescales": (),
     "procedure": ("stages",),
+    "complaints": (),
 }
 _EXCLUSION_KEYS: Mapping[str, str] = {"id": _STR, "description": _STR, "code_basis": _STR}
 _TOP_LEVEL = (*_SECTIONS, "exclusions")
@@ -198,6 +241,7 @@ def parse_policy(text: str, source: str = "policy") -> LandlordPolicy:
         timescales=Timescales(MappingProxyType(timescales), MappingProxyType(calendar)),
         procedure=Procedure(**procedure),
         exclusions=_exclusions(source, data.get("exclusions", [])),
+        **_categories(source, sections["complaints"]),
     )
 
 
@@ -237,6 +281,47 @@ def _calendar_days(source: str, body: Mapping[str, Any]) -> dict[str, int]:
             raise PolicyError(f"{source}: {where}: unknown clock{_did_you_mean(key, TIMESCALE_NAMES)}")
         days[key] = _typed(source, f"timescales.calendar_days_max.{key}", value, _INT)
     return days
+
+
+def _categories(source: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``categories`` and ``category_keywords`` of ``[complaints]``. Without a list, the
+    built-in one. A category keeps its built-in keywords unless the policy gives its
+    own (``[]``: none)."""
+    categories = DEFAULT_CATEGORIES
+    if "categories" in body:
+        categories = tuple(" ".join(name.split()) for name in body["categories"])
+        if not categories:
+            raise PolicyError(f"{source}: complaints.categories: must list at least one category")
+        seen: set[str] = set()
+        for name in categories:
+            _check_label(source, "complaints.categories", name)
+            if name.casefold() in seen:
+                raise PolicyError(f"{source}: complaints.categories: {name!r} is listed twice")
+            seen.add(name.casefold())
+    built_in = {name.casefold(): words for name, words in DEFAULT_CATEGORY_KEYWORDS.items()}
+    found = {name: built_in.get(name.casefold(), ()) for name in categories}
+    for key, value in body.get("category_keywords", {}).items():
+        where = f"complaints.category_keywords.{key}"
+        named = next((c for c in categories if c.casefold() == " ".join(key.split()).casefold()), None)
+        if named is None:
+            raise PolicyError(
+                f"{source}: {where}: not one of complaints.categories{_did_you_mean(key, categories)}"
+            )
+        words = tuple(" ".join(word.split()).casefold() for word in _typed(source, where, value, _STR_LIST))
+        if len(words) > MAX_KEYWORDS:
+            raise PolicyError(f"{source}: {where}: {len(words)} keywords; at most {MAX_KEYWORDS}")
+        for word in words:
+            _check_label(source, where, word)
+        found[named] = tuple(dict.fromkeys(words))
+    ordered = {name: found[name] for name in categories if found.get(name)}  # ties go by list order
+    return {"categories": categories, "category_keywords": MappingProxyType(ordered)}
+
+
+def _check_label(source: str, where: str, text: str) -> None:
+    if len(text) > MAX_CATEGORY:
+        raise PolicyError(f"{source}: {where}: {_show(text)} is longer than {MAX_CATEGORY} characters")
+    if not text.isprintable():
+        raise PolicyError(f"{source}: {where}: {_show(text)} has control characters")
 
 
 def _exclusions(source: str, body: Any) -> tuple[Exclusion, ...]:

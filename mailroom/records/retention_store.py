@@ -35,6 +35,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailroom.domain.case_steps import CORRECTED
 from mailroom.records.retention_policy import OPEN_STATUS, POLICY_EVENT_KINDS, CaseFacts, PolicyEvent
+from mailroom.reports.outcomes import figures_facts
 from mailroom.store.schema import (
     AuditEntry,
     CaseParty,
@@ -52,7 +53,11 @@ from mailroom.store.schema import (
 CHUNK = 500  # ids per IN (...) list
 # Event payload keys the clocks are computed from (``domain/deadlines.py``) or that
 # name a row (a letter, the drafting inputs): kept. Every other key is free text.
-KEPT_PAYLOAD_KEYS = frozenset({"until", "ref", "letter_id", "drafting_inputs"})
+# The clock facts, and what the reports count (an exclusion, an Ombudsman finding,
+# compensation, the order a compliance refers to): nothing that names anyone.
+KEPT_PAYLOAD_KEYS = frozenset(
+    {"until", "ref", "letter_id", "drafting_inputs", "exclusion", "finding", "compensation_pence", "order"}
+)
 UNSENT = ("pending", "sending")  # outbox statuses of a mail still to go
 LETTER_DOCX = "letter_docx"  # documents.kind of a letter's DOCX (its preview is keyed by its hash)
 # SQLite only: the full-text tables of migration 0009 (external content or not, an
@@ -221,7 +226,8 @@ def erase_case_rows(session: Session, complaint: Complaint, marker: str, now: da
         letter.check_json = _check_summary(letter.check_json)
     items = _rows(session, CaseRecordItem, CaseRecordItem.complaint_id, [complaint_id])
     for item in items:
-        item.text, item.data_json = marker, "{}"
+        item.data_json = json.dumps(figures_facts(item))
+        item.text = marker
     outbox = _rows(session, OutboxMessage, OutboxMessage.complaint_id, [complaint_id])
     for message in outbox:
         message.recipients, message.subject, message.raw = "", marker, b""
@@ -303,6 +309,9 @@ def kept_payload(payload: str) -> str:
     if not isinstance(data, dict):
         return ""
     kept = {key: value for key, value in data.items() if key in KEPT_PAYLOAD_KEYS}
+    orders = data.get("orders")
+    if isinstance(orders, list):  # an Ombudsman determination's orders: their due dates only
+        kept["orders"] = [{"due": o.get("due")} if isinstance(o, dict) else {} for o in orders]
     return json.dumps(kept) if kept else ""
 
 

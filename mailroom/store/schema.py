@@ -92,6 +92,12 @@ class Complaint(Base):
     legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When retention erased its personal data (``erasures`` holds the signed record).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The complaint's category for the reports, from the landlord policy's list
+    # (``reports/categories.py``): set by staff (``category_by``: who; "" = nobody
+    # confirmed it), suggested by keyword rules over the mail text. "" = none.
+    category: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    category_suggested: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    category_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
 
 
 class CaseParty(Base):
@@ -396,6 +402,18 @@ class Erasure(Base):
     files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # HMAC-SHA256 of the fields above but files_removed_at (retention.erasure_payload).
     signature: Mapped[str] = mapped_column(String(200))
+
+
+class HomesCount(Base):
+    """The number of homes the landlord reports for a financial year, the denominator
+    of TSM CH01 (``reports/homes.py``; ``mailroom report homes``)."""
+
+    __tablename__ = "homes"
+
+    year: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-27"
+    homes: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(320))
 
 
 class DeskUser(Base):

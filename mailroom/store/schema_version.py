@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def stored_revision(cursor: Any) -> str | None:

@@ -33,7 +33,7 @@ from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 from mailroom.accounts.audit import Actor
-from mailroom.case_events import CaseEventError, ClockEvent, record_event
+from mailroom.case_events import CaseEventError, ClockEvent, EventDetails, record_event
 from mailroom.clock import LONDON, FixedClock
 from mailroom.domain.ids import case_reference
 from mailroom.domain.models import Channel
@@ -51,12 +51,14 @@ from mailroom.records.case_files import CallDirection, CallNote, CaseFileError, 
 from mailroom.records.legal_hold import HoldError, release_hold, set_hold
 from mailroom.records.retention import apply_retention, erasures, plan_retention, verify_erasure
 from mailroom.records.retention_policy import OMBUDSMAN_DETERMINATION
+from mailroom.reports.outcomes import Outcome, OutcomeKind, compensation_pence, remedy_count, stage_outcomes
 from mailroom.retention_cli import RetentionRefused, cases_hold, cases_release_hold, retention_app
 from mailroom.search.service import search_cases
 from mailroom.services import Services, build_services
 from mailroom.store.schema import AuditEntry, Complaint, Event, Mail, OutboxMessage, StoredDeadline
 from mailroom.worker import run_once
 from tests.conftest import make_settings
+from tests.integration.test_letters import sample_fields, stage1_case
 from tests.support import mailgen
 from tests.support.letter_samples import sample_context
 
@@ -576,3 +578,44 @@ def test_nothing_more_is_recorded_drafted_or_filed_on_an_erased_case(
     call = CallNote(clock.now(), CallDirection.INCOMING, "Jude Fawley", "Asked about the old case.")
     with pytest.raises(CaseFileError, match=re.escape(refusal)):
         record_call(office, case.complaint_id, call)
+
+
+def test_an_erased_case_keeps_what_its_outcome_and_compensation_are_read_from(
+    office: Services, clock: FixedClock
+) -> None:
+    """The reports count an erased case the same: its verdicts, its refusal's exclusion
+    and its remedies' amounts stay (reports/outcomes.figures_facts), its words go."""
+    clock.set(datetime(2026, 11, 23, 10, tzinfo=LONDON))
+    answered = stage1_case(office, acknowledged=True)
+    made = draft(
+        office, answered, LetterType.STAGE1_RESPONSE, sample_fields(office, LetterType.STAGE1_RESPONSE)
+    )
+    approve(office, made.draft_id, by=ANN)
+    with office.store.transaction() as repo:
+        promises = [(i.kind, i.event_id) for i in repo.record_of_case(answered) if i.event_id is not None]
+    for kind, event_id in promises:
+        done = ClockEvent.REMEDY_COMPLETED if kind == "remedy" else ClockEvent.ACTION_COMPLETED
+        record_event(office, answered, done, clock.now(), details=EventDetails(ref=event_id))
+    record_event(office, answered, CLOSED, clock.now())
+    refused = stage1_case(office, acknowledged=False)
+    refusal = draft(office, refused, LetterType.REFUSAL, sample_fields(office, LetterType.REFUSAL))
+    approve(office, refusal.draft_id, by=ANN)
+    assert send_due(office.store, office.settings.smtp, clock).sent == 2
+
+    def figures() -> list[object]:
+        found: list[object] = []
+        with office.store.transaction() as repo:
+            for case in (answered, refused):
+                record, events = repo.record_of_case(case), repo.events_of_case(case)
+                found += [stage_outcomes(record, events), remedy_count(record), compensation_pence(record)]
+        return found
+
+    before = figures()
+    assert before[2] == 15000 and before[3] == {1: Outcome(OutcomeKind.REFUSED, "over-12-months")}
+    clock.set(TODAY)
+    report = apply_retention(office, plan_retention(office), Actor("cli:test"))
+    assert {erased.complaint_id for erased in report.erased} == {answered, refused}
+    assert figures() == before
+    with office.store.transaction() as repo:
+        kept = " ".join(item.data_json + item.text for item in repo.record_of_case(answered))
+    assert "Okafor" not in kept and "ceiling" not in kept.lower()
