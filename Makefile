@@ -79,6 +79,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.desk_pages
 	$(BIN)/python -m bench.pack_layout
 	$(BIN)/python -m bench.evidence_pack
+	$(BIN)/python -m bench.report_figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -44,6 +44,13 @@ from mailroom.errors import IntakeError, UserError
 from mailroom.letters_cli import letters_app, rules_app, templates_app
 from mailroom.records_cli import cases_call, cases_file, pack, sar
 from mailroom.report_data_cli import cases_category, cases_ombudsman
+from mailroom.report_docs_cli import (
+    report_annual,
+    report_check_template,
+    report_quarterly,
+    report_self_assessment,
+)
+from mailroom.report_tsm_cli import report_tsm
 from mailroom.reports_cli import report_app
 from mailroom.retention_cli import cases_hold, cases_release_hold, retention_app
 from mailroom.web_cli import users_app, web
@@ -90,6 +97,11 @@ cases_app.command("hold")(cases_hold)
 cases_app.command("release-hold")(cases_release_hold)
 cases_app.command("category")(cases_category)
 cases_app.command("ombudsman")(cases_ombudsman)
+report_app.command("tsm")(report_tsm)
+report_app.command("annual")(report_annual)
+report_app.command("self-assessment")(report_self_assessment)
+report_app.command("quarterly")(report_quarterly)
+report_app.command("check-template")(report_check_template)
 
 
 def app_for(argv: list[str]) -> typer.Typer:
