@@ -187,6 +187,23 @@ class Report:
         starting "[To complete:" so that it is found before publishing."""
         return self.p(f"{PLACEHOLDER_MARK} {what}]", style=PLACEHOLDER_STYLE)
 
+    def share_table(
+        self,
+        rows: str,
+        label: str,
+        count: str,
+        *,
+        widths: tuple[float, float] = (9.0, 3.0),
+        empty: str = "None in the period.",
+    ) -> None:
+        """A table of ``rows`` counted three ways: what, how many, and its share."""
+        columns = [
+            (label, "{{ row.label }}", widths[0]),
+            (count, "{{ row.count }}", widths[1]),
+            ("Share", "{{ row.share }}", 3.0),
+        ]
+        self.table(rows, columns, empty=empty)
+
     def table(
         self,
         rows: str,
@@ -310,14 +327,7 @@ def received(report: Report) -> None:
 
 def categories(report: Report, heading: str, chart: bool) -> None:
     report.h2(heading)
-    report.table(
-        "categories",
-        [
-            ("Category", "{{ row.label }}", 9.0),
-            ("Complaints", "{{ row.count }}", 3.0),
-            ("Share", "{{ row.share }}", 3.0),
-        ],
-    )
+    report.share_table("categories", "Category", "Complaints")
     if chart:
         report.chart("categories", "Complaints received by category")
 
@@ -353,13 +363,11 @@ def ombudsman(report: Report, heading: str) -> None:
         "Determinations in the period: {{ ombudsman_total }}. Orders made: {{ orders_total }}; "
         "complied with in time: {{ orders_complied }}. Compensation ordered: {{ ombudsman_compensation }}."
     )
-    report.table(
+    report.share_table(
         "ombudsman_findings",
-        [
-            ("Finding", "{{ row.label }}", 8.0),
-            ("Determinations", "{{ row.count }}", 3.5),
-            ("Share", "{{ row.share }}", 3.0),
-        ],
+        "Finding",
+        "Determinations",
+        widths=(8.0, 3.5),
         empty="The Ombudsman made no determinations about us in the period.",
     )
     report.table(
@@ -420,14 +428,7 @@ def annual_report() -> Report:
 
     report.h1("Extensions")
     report.p("Extensions agreed in the period: {{ extensions_total }}. Their reasons:")
-    report.table(
-        "extensions",
-        [
-            ("Reason", "{{ row.label }}", 9.0),
-            ("Extensions", "{{ row.count }}", 3.0),
-            ("Share", "{{ row.share }}", 3.0),
-        ],
-    )
+    report.share_table("extensions", "Reason", "Extensions")
 
     report.h1("Outcomes")
     report.table(
@@ -446,24 +447,10 @@ def annual_report() -> Report:
         "The types of complaint we did not accept, by the exclusion in our policy they rested on "
         "(Code 8.1b): {{ refused_total }} in the period."
     )
-    report.table(
-        "refused",
-        [
-            ("Exclusion", "{{ row.label }}", 9.0),
-            ("Complaints", "{{ row.count }}", 3.0),
-            ("Share", "{{ row.share }}", 3.0),
-        ],
-    )
+    report.share_table("refused", "Exclusion", "Complaints")
     report.h2("Escalations to stage 2 refused")
     report.p("Requests to escalate to stage 2 that we refused (Code 5.11): {{ escalations_refused_total }}.")
-    report.table(
-        "escalations_refused",
-        [
-            ("Reason", "{{ row.label }}", 9.0),
-            ("Requests", "{{ row.count }}", 3.0),
-            ("Share", "{{ row.share }}", 3.0),
-        ],
-    )
+    report.share_table("escalations_refused", "Reason", "Requests")
 
     remedies(report)
 
