@@ -190,11 +190,15 @@ def _serve(services: Services, sources: list[MailSource]) -> None:
 
     Only one `mailroom run` per database runs them; others stand by. A signal
     ends a wait at once and lets a running job finish."""
+    import faulthandler
     import signal
 
     from mailroom.scheduler import build_scheduler
 
     scheduler = build_scheduler(services, sources, say=error_line)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: how an operator
+    # (or a test) sees where a run that will not stop is waiting.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     signal.signal(signal.SIGTERM, scheduler.stop.handle_signal)
     signal.signal(signal.SIGINT, scheduler.stop.handle_signal)
     scheduler.run()
@@ -352,6 +356,8 @@ def _print_case(view: dict[str, Any]) -> None:
     then the documents and the audit trail."""
     from rich.table import Table
 
+    from mailroom.adjustments import adjustment_lines
+
     say = out().print
     say(f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']})")
     if view.get("error"):
@@ -366,6 +372,9 @@ def _print_case(view: dict[str, Any]) -> None:
         f"officer: {view['officer'] or 'team (unassigned)'}; letters by {contact['prefers']}"
         + (f" to {contact['postal_address']}" if contact["postal_address"] else "")
     )
+    adjusted = adjustment_lines(contact)
+    if adjusted:
+        say("adjustments (3.1, 5.10): " + "; ".join(f"{label.lower()}: {value}" for label, value in adjusted))
     for party in view["parties"]:
         say(f"  party: {party['role']:14} {party['name']} <{party['email']}>")
     if view["deadlines"]:
@@ -522,15 +531,36 @@ def cases_contact(
     complaint_id: str,
     prefers: Annotated[str | None, typer.Option(help="How they want letters: email or post.")] = None,
     address: Annotated[str | None, typer.Option(help="Postal address, for letters by post.")] = None,
+    letter_format: Annotated[
+        str | None,
+        typer.Option("--format", help="The format letters are issued in: standard or large-print."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(help="Interpreting or translation needs, as a note ('' clears it)."),
+    ] = None,
     by: Annotated[str, typer.Option(help="Who is recording it.")] = "",
     config: ConfigOption = None,
 ) -> None:
-    """Change how the complainant wants letters (post as a reasonable adjustment, 3.1)."""
+    """Change how the complainant wants letters: post, large print, a language note
+    (reasonable adjustments, 3.1; each change is recorded on the case, 5.10)."""
+    from mailroom.adjustments import Adjustment, record_adjustment
     from mailroom.other_channels import set_contact
 
+    reference = case_id(complaint_id)
+    if prefers is None and address is None and letter_format is None and language is None:
+        raise IntakeError("nothing to change: give --prefers, --address, --format or --language")
     with command_services(config) as services:
-        set_contact(services, case_id(complaint_id), prefers, address, by)
-    out().print(f"{case_id(complaint_id)}: contact details saved")
+        if prefers is not None or address is not None:
+            set_contact(services, reference, prefers, address, by)
+        changed = []
+        if letter_format is not None or language is not None:
+            changed = record_adjustment(services, reference, Adjustment(letter_format, language), by)
+    saved = "contact details saved" if prefers is not None or address is not None else ""
+    recorded = f"adjustment recorded ({', '.join(c.replace('_', ' ') for c in changed)})" if changed else ""
+    if letter_format is not None or language is not None:
+        recorded = recorded or "adjustments unchanged"
+    out().print(f"{reference}: " + "; ".join(part for part in (saved, recorded) if part))
 
 
 @cases_app.command("edit")

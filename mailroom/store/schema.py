@@ -98,6 +98,10 @@ class Complaint(Base):
     category: Mapped[str] = mapped_column(String(60), default="", server_default="")
     category_suggested: Mapped[str] = mapped_column(String(60), default="", server_default="")
     category_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # Reasonable adjustments (Code 3.1, 5.10): the format letters are issued in
+    # ("standard" or "large-print") and interpreting or translation needs ("" = none).
+    letter_format: Mapped[str] = mapped_column(String(20), default="standard", server_default="standard")
+    language_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseParty(Base):
@@ -184,6 +188,9 @@ class FolderCheckpoint(Base):
     folder: Mapped[str] = mapped_column(String(500), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger)
+    # A Graph source's @odata.deltaLink for the folder, committed with the ledger
+    # rows it covers; None for IMAP folders.
+    delta_link: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Document(Base):
@@ -402,6 +409,22 @@ class Erasure(Base):
     files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # HMAC-SHA256 of the fields above but files_removed_at (retention.erasure_payload).
     signature: Mapped[str] = mapped_column(String(200))
+
+
+class MailboxHealth(Base):
+    """How one mail source or transport is doing, and its open incident ("" = none),
+    so an alert is mailed once per incident and once on recovery."""
+
+    __tablename__ = "mailbox_health"
+
+    source: Mapped[str] = mapped_column(String(400), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    incident: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    incident_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class HomesCount(Base):

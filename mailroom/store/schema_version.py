@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD = "0013"
+HEAD = "0014"
 
 
 def stored_revision(cursor: Any) -> str | None:

@@ -222,7 +222,12 @@ class Worker:
         # A graceful stop lets the job in hand finish (a sweep, a drafting pass): on a
         # machine running the whole suite on both cores that once took over 30 s. A run
         # that never stops still fails here.
-        code = self.process.wait(timeout=120)
+        try:
+            code = self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # every thread's stack, to see where it waits
+            time.sleep(2)
+            raise AssertionError("the run did not stop:\n" + "\n".join(self.lines[-200:])) from None
         self._reader.join(timeout=5)
         return code
 
