@@ -31,7 +31,12 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import Section
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
@@ -40,6 +45,16 @@ from mailroom.letters.types import LetterType
 HERE = Path(__file__).resolve().parent
 FONT = "Arial"
 BLACK = RGBColor(0, 0, 0)
+LANGUAGE = "en-GB"
+WEB_STYLE = "Web address"  # the character style of web and email addresses
+# The address frame, in twentieths of a point from the page's top left corner: a DL
+# window envelope (220 x 110 mm, window about 90 x 45 mm, 20 mm from the left and
+# 15 mm from the bottom) shows 20-110 mm across and about 50-95 mm down of an A4
+# sheet folded in three. The frame starts 25 mm across, 52 mm down, 85 mm wide,
+# clear of the window's edges by 5 mm and with room for seven lines (large print).
+_MM = 1440 / 25.4
+ADDRESS_LEFT, ADDRESS_TOP = round(25 * _MM), round(52 * _MM)
+ADDRESS_WIDTH, ADDRESS_HEIGHT = round(85 * _MM), round(30 * _MM)
 # Fixed so that a rebuild with no wording change gives the same document properties.
 BUILT = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
@@ -50,39 +65,78 @@ class Letter:
     def __init__(self, title: str) -> None:
         self.doc: DocumentObject = Document()
         self._styles()
+        self._settings()
         self._properties(title)
-        self._header()
+        self._letterhead()
+        self._continuation_header()
+        for footer in (self.section.first_page_footer, self.section.footer):
+            _page_x_of_y(footer.paragraphs[0])
         self._opening(title)
+
+    @property
+    def section(self) -> Section:
+        return self.doc.sections[0]
 
     # -- page set-up -------------------------------------------------------------
 
     def _styles(self) -> None:
         styles = self.doc.styles
+        # The document's language (a screen reader's voice, the PDF's /Lang) is set
+        # once, in the defaults every style inherits.
+        defaults = styles.element.find(qn("w:docDefaults"))
+        assert defaults is not None
+        _set_language(defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")))
         normal = styles["Normal"]
         normal.font.name = FONT
         normal.font.size = Pt(12)
         normal.paragraph_format.space_after = Pt(6)
         normal.paragraph_format.line_spacing = 1.15
-        for name, size in (("Heading 2", 13), ("Title", 15)):
+        normal.paragraph_format.widow_control = True
+        # Never hyphenate: a hyphen added at a line end would break a web or email
+        # address (and an address with a hyphen of its own starts a line, see ``web``).
+        _append(normal.element.get_or_add_pPr(), "w:suppressAutoHyphens")
+        _set_language(normal.element.get_or_add_rPr())
+        # Heading 1 is the letter's title (the PDF's first bookmark); Heading 2 the sections.
+        for name, size in (("Heading 1", 15), ("Heading 2", 13)):
             style = styles[name]
             style.font.name = FONT
             style.font.size = Pt(size)
             style.font.bold = True
+            style.font.italic = False
             style.font.color.rgb = BLACK
             style.paragraph_format.space_before = Pt(12)
             style.paragraph_format.space_after = Pt(6)
+            style.paragraph_format.keep_with_next = True
         for name in ("List Bullet", "List Continue"):
             styles[name].font.name = FONT
-        section = self.doc.sections[0]
+        # Web and email addresses: a character style of their own, so that the large
+        # print variant (mailroom/letters/large_print.py) can narrow them to one line.
+        web = styles.add_style(WEB_STYLE, WD_STYLE_TYPE.CHARACTER)
+        web.font.name = FONT
+        _append(web.element.get_or_add_rPr(), "w:noProof")
+        section = self.section
         section.page_height, section.page_width = Cm(29.7), Cm(21.0)  # A4
         for side in ("left_margin", "right_margin"):
             setattr(section, side, Cm(2.5))
         section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+        section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+        # Page 1 has the letterhead; later pages a short header (the reference and
+        # date), so a page never starts with a block of repeated letterhead.
+        section.different_first_page_header_footer = True
+
+    def _settings(self) -> None:
+        settings = self.doc.settings.element
+        for old in settings.findall(qn("w:autoHyphenation")):
+            settings.remove(old)
+        lang = settings.find(qn("w:themeFontLang"))
+        if lang is not None:
+            lang.set(qn("w:val"), LANGUAGE)
 
     def _properties(self, title: str) -> None:
         props = self.doc.core_properties
-        props.title = title
-        props.subject = "Complaint letter template (docxtpl)"
+        props.title = title  # the PDF's title, shown by readers instead of the file name
+        props.subject = "A letter about your complaint"
+        props.language = LANGUAGE
         props.author = props.last_modified_by = "mailroom"
         props.comments = (
             "A docxtpl template: type each Jinja tag in one go, or paste it whole, so that Word "
@@ -91,34 +145,61 @@ class Letter:
         props.revision = 1
         props.created = props.modified = BUILT
 
-    def _header(self) -> None:
-        header = self.doc.sections[0].header
+    def _letterhead(self) -> None:
+        """Page 1's header: who the letter is from. Short enough (five lines, also in
+        large print) to end above the address window."""
+        header = self.section.first_page_header
         header.is_linked_to_previous = False
-        name = header.paragraphs[0]
+        name = _tight(header.paragraphs[0])
         run = name.add_run("{{ landlord.name }}")
         run.bold = True
         run.font.size = Pt(14)
-        # Each contact detail only when the landlord policy gives it: a letter never
-        # prints an empty "Phone:" (approval needs a phone and an email or address).
-        header.add_paragraph().add_run("{% if landlord.address %}{{ landlord.address }}{% endif %}")
-        header.add_paragraph().add_run(
-            "{% if landlord.phone %}Phone: {{ landlord.phone }}   {% endif %}"
-            "{% if landlord.email %}Email: {{ landlord.email }}   {% endif %}"
-            "{% if landlord.website %}{{ landlord.website }}{% endif %}"
+        # Each contact detail only when the landlord policy gives it, on a line of its
+        # own (an address never wraps mid-way): a letter never prints an empty "Phone:".
+        _tight(header.add_paragraph()).add_run("{% if landlord.address %}{{ landlord.address }}{% endif %}")
+        _tight(header.add_paragraph()).add_run(
+            "{% if landlord.phone %}Phone: {{ landlord.phone }}{% endif %}"
         )
+        email = _tight(header.add_paragraph())
+        email.add_run("{% if landlord.email %}Email: ")
+        email.add_run("{{ landlord.email }}", style=WEB_STYLE)
+        email.add_run("{% endif %}")
+        web = _tight(header.add_paragraph())
+        web.add_run("{% if landlord.website %}")
+        web.add_run("{{ landlord.website }}", style=WEB_STYLE)
+        web.add_run("{% endif %}")
+
+    def _continuation_header(self) -> None:
+        header = self.section.header
+        header.is_linked_to_previous = False
+        name = _tight(header.paragraphs[0])
+        name.add_run("{{ landlord.name }}").bold = True
         for text in ("Our reference: {{ reference }}", "Date: {{ letter_date }}"):
-            paragraph = header.add_paragraph()
+            paragraph = _tight(header.add_paragraph())
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             paragraph.add_run(text)
+        _tight(header.add_paragraph())
 
     def _opening(self, title: str) -> None:
-        self.p("{{ complainant_name }}")
-        self.tag("{%p if complainant_address %}")
-        self.p("{{ complainant_address }}")
-        self.tag("{%p endif %}")
+        # The postal address in a frame placed for a DL window envelope (A4 folded in
+        # three): one line per address line, Royal Mail style, nothing else in the window.
+        for text in (
+            "{{ complainant_name }}",
+            "{% if complainant_address %}{{ complainant_address }}{% endif %}",
+        ):
+            _address_frame(_tight(self.p(text)))
+        for text in ("Our reference: {{ reference }}", "Date: {{ letter_date }}"):
+            paragraph = self.p(text)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            paragraph.paragraph_format.space_after = Pt(0)
         self.p("")
         self.p("Dear {{ complainant_name }}")
-        self.doc.add_paragraph(title, style="Title")
+        self.doc.add_paragraph(title, style="Heading 1")
+        # A letter issued after its Code deadline says sorry for the delay first, in
+        # the landlord's words ([timeliness] delay_apology); `letters check` requires it.
+        self.tag("{%p if delay_apology %}")
+        self.p("{{ delay_apology }}")
+        self.tag("{%p endif %}")
 
     # -- paragraphs --------------------------------------------------------------
 
@@ -136,6 +217,17 @@ class Letter:
         paragraph.add_run(text)
         return paragraph
 
+    def web(self, label: str, address: str, style: str | None = None, after: str = "") -> Paragraph:
+        """A bold label, then a web or email address at the start of a line of its own
+        (a line break before it), so it is never broken across lines."""
+        paragraph = self.doc.add_paragraph(style=style)
+        paragraph.add_run(label).bold = True
+        paragraph.add_run().add_break()
+        paragraph.add_run(address, style=WEB_STYLE)
+        if after:
+            paragraph.add_run(after)
+        return paragraph
+
     def h(self, text: str) -> Paragraph:
         return self.doc.add_paragraph(text, style="Heading 2")
 
@@ -145,6 +237,14 @@ class Letter:
     def tag(self, text: str) -> Paragraph:
         """A docxtpl paragraph tag (``{%p ... %}``): the whole paragraph is replaced."""
         return self.p(text)
+
+    def keep_last_with_next(self) -> None:
+        """Keep the last paragraph of the body on the page of what follows (the closing)."""
+        for paragraph in reversed(self.doc.paragraphs):
+            if not paragraph.text.startswith("{%p"):
+                paragraph.paragraph_format.keep_with_next = True
+                paragraph.paragraph_format.keep_together = True
+                return
 
     def save(self, path: Path) -> None:
         """Save with fixed zip timestamps, so a rebuild without changes gives the same bytes."""
@@ -157,6 +257,73 @@ class Letter:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 dst.writestr(info, src.read(item))
         path.write_bytes(out.getvalue())
+
+
+# -- layout helpers ------------------------------------------------------------------
+
+
+def _append(parent: BaseOxmlElement, tag: str, **attributes: str) -> BaseOxmlElement:
+    element = OxmlElement(tag)
+    for name, value in attributes.items():
+        element.set(qn(f"w:{name}"), value)
+    parent.append(element)
+    return element
+
+
+def _set_language(rpr: BaseOxmlElement) -> None:
+    for old in rpr.findall(qn("w:lang")):
+        rpr.remove(old)
+    _append(rpr, "w:lang", val=LANGUAGE, eastAsia=LANGUAGE, bidi="ar-SA")
+
+
+def _tight(paragraph: Paragraph) -> Paragraph:
+    paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.line_spacing = 1.0
+    return paragraph
+
+
+def _address_frame(paragraph: Paragraph) -> None:
+    """Put ``paragraph`` in the address frame. Consecutive paragraphs with the same
+    frame properties share one frame (Word and LibreOffice)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    frame = OxmlElement("w:framePr")
+    for name, value in (
+        ("w", str(ADDRESS_WIDTH)),
+        ("h", str(ADDRESS_HEIGHT)),
+        ("hRule", "atLeast"),
+        ("wrap", "notBeside"),
+        ("vAnchor", "page"),
+        ("hAnchor", "page"),
+        ("x", str(ADDRESS_LEFT)),
+        ("y", str(ADDRESS_TOP)),
+    ):
+        frame.set(qn(f"w:{name}"), value)
+    ppr.insert(0, frame)  # first in w:pPr, where the schema puts it (after pStyle)
+    style = ppr.find(qn("w:pStyle"))
+    if style is not None:
+        ppr.remove(style)
+        ppr.insert(0, style)
+
+
+def _field(paragraph: Paragraph, instruction: str, shown: str) -> None:
+    """A Word field (``PAGE``, ``NUMPAGES``): LibreOffice and Word compute it."""
+    begin = paragraph.add_run()
+    _append(begin._r, "w:fldChar", fldCharType="begin")
+    code = paragraph.add_run()
+    text = _append(code._r, "w:instrText")
+    text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    text.text = f" {instruction} "
+    _append(paragraph.add_run()._r, "w:fldChar", fldCharType="separate")
+    paragraph.add_run(shown)
+    _append(paragraph.add_run()._r, "w:fldChar", fldCharType="end")
+
+
+def _page_x_of_y(paragraph: Paragraph) -> None:
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run("Page ")
+    _field(paragraph, "PAGE", "1")
+    paragraph.add_run(" of ")
+    _field(paragraph, "NUMPAGES", "1")
 
 
 # -- blocks several letters share ----------------------------------------------------
@@ -211,23 +378,27 @@ def ombudsman_advice(letter: Letter) -> None:
     """The short Ombudsman paragraph for letters that do not have to give the details."""
     letter.p(
         "You can contact the {{ ombudsman.name }} at any time for free, independent advice about "
-        "your complaint. Use the online form at {{ ombudsman.webform }} or phone {{ ombudsman.phone }}."
+        "your complaint:"
     )
+    letter.web("Online form:", "{{ ombudsman.webform }}", style="List Bullet")
+    letter.labelled("Phone: ", "{{ ombudsman.phone }}", style="List Bullet")
 
 
 def ombudsman_contacts(letter: Letter) -> None:
-    """The Ombudsman's contact details, online form and phone first."""
-    letter.labelled("Online form: ", "{{ ombudsman.webform }}", style="List Bullet")
+    """The Ombudsman's contact details, online form and phone first. Web addresses
+    start a line of their own, so they are never broken across lines."""
+    letter.web("Online form:", "{{ ombudsman.webform }}", style="List Bullet")
     letter.labelled("Phone: ", "{{ ombudsman.phone }}", style="List Bullet")
     letter.labelled("Post: ", "{{ ombudsman.post }}", style="List Bullet")
-    letter.p("You can find out more at {{ ombudsman.website }}.")
+    letter.web("You can find out more on its website:", "{{ ombudsman.website }}")
 
 
 def decisions(letter: Letter) -> None:
     letter.h("Our decision on each point")
     letter.tag("{%p for d in decisions %}")
     letter.p("{{ d.point }}", bold=True)
-    letter.labelled("Our decision: ", "{{ d.decision }}")
+    # "Upheld", "Partly upheld", "Not upheld" (the field holds them in lower case).
+    letter.labelled("Our decision: ", "{{ d.decision|capitalize }}")
     letter.labelled("The reasons for our decision: ", "{{ d.reasons }}")
     letter.tag("{%p if d.policy_cited %}")
     letter.labelled("What we based this on: ", "{{ d.policy_cited }}")
@@ -278,18 +449,40 @@ def learning(letter: Letter) -> None:
     letter.tag("{%p endif %}")
 
 
+def contact_lines(paragraph: Paragraph, post: bool = False) -> None:
+    """Our reference and the landlord's phone, email (and postal address), each on a
+    line of its own after ``paragraph``'s text, so none is ever broken across lines."""
+    paragraph.add_run().add_break()
+    paragraph.add_run("Our reference: {{ reference }}")
+    paragraph.add_run("{% if landlord.phone %}")
+    paragraph.add_run().add_break()
+    paragraph.add_run("Phone: {{ landlord.phone }}")
+    paragraph.add_run("{% endif %}{% if landlord.email %}")
+    paragraph.add_run().add_break()
+    paragraph.add_run("Email: ")
+    paragraph.add_run("{{ landlord.email }}", style=WEB_STYLE)
+    paragraph.add_run("{% endif %}")
+    if post:
+        paragraph.add_run("{% if landlord.address %}")
+        paragraph.add_run().add_break()
+        paragraph.add_run("Post: {{ landlord.address }}")
+        paragraph.add_run("{% endif %}")
+
+
 def closing(letter: Letter) -> None:
-    letter.p(
-        "If you have any questions, please contact us"
-        "{% if landlord.phone %} on {{ landlord.phone }}{% endif %}"
-        "{% if landlord.phone and landlord.email %} or{% endif %}"
-        "{% if landlord.email %} at {{ landlord.email }}{% endif %}, quoting our reference {{ reference }}."
-    )
-    letter.p("Yours sincerely")
-    letter.p("")
-    letter.p("{{ signatory.name }}", bold=True)
-    letter.p("{{ signatory.role }}")
-    letter.p("{{ landlord.name }}")
+    """How to get in touch and the signature, kept on one page with the paragraph
+    before them (keep with next, keep lines together): the signature never starts a
+    page of its own."""
+    letter.keep_last_with_next()
+    contact = letter.doc.add_paragraph()
+    contact.add_run("If you have any questions, please contact us and quote our reference.")
+    contact_lines(contact)
+    block = [contact, letter.p("Yours sincerely"), letter.p("")]
+    block += [letter.p("{{ signatory.name }}", bold=True), letter.p("{{ signatory.role }}")]
+    block.append(letter.p("{{ landlord.name }}"))
+    for paragraph in block:
+        paragraph.paragraph_format.keep_together = True
+        paragraph.paragraph_format.keep_with_next = paragraph is not block[-1]
 
 
 # -- the nine letters ----------------------------------------------------------------
@@ -442,13 +635,8 @@ def stage1_response() -> Letter:
         "If you are not happy with our response, you can ask us to look at your complaint again at "
         "stage 2 of our complaints procedure. Someone who was not involved at stage 1 will review it."
     )
-    letter.p(
-        "To ask for stage 2, just contact us in whatever way suits you, quoting our reference "
-        "{{ reference }}."
-        "{% if landlord.phone %} Phone: {{ landlord.phone }}.{% endif %}"
-        "{% if landlord.email %} Email: {{ landlord.email }}.{% endif %}"
-        "{% if landlord.address %} Post: {{ landlord.address }}.{% endif %}"
-    )
+    ask = letter.p("To ask for stage 2, just contact us in whatever way suits you, quoting our reference.")
+    contact_lines(ask, post=True)
     letter.p(
         "You do not have to give reasons for asking for stage 2. It helps us if you tell us which "
         "parts of our response you are still unhappy with, but that is up to you."

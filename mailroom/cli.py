@@ -53,6 +53,7 @@ from mailroom.report_docs_cli import (
 from mailroom.report_tsm_cli import report_tsm
 from mailroom.reports_cli import report_app
 from mailroom.retention_cli import cases_hold, cases_release_hold, retention_app
+from mailroom.status_cli import status
 from mailroom.web_cli import users_app, web
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ for _name, _group in GROUPS.items():
 app.command("web")(web)
 app.command("pack")(pack)
 app.command("sar")(sar)
+app.command("status")(status)
 cases_app.command("call")(cases_call)
 cases_app.command("file")(cases_file)
 cases_app.command("hold")(cases_hold)
@@ -154,8 +156,7 @@ def run(
             raise ConfigError("no mail source configured: set imap.host or maildir.path")
         try:
             if once:
-                _print_report(_run_with_progress(services, sources))
-                _remind(services)
+                _run_once_recorded(services, sources)
                 return
             _serve(services, sources)
         finally:
@@ -177,12 +178,28 @@ def _remind(services: Services) -> None:
     acknowledgement drafts are the scheduler's `drafts` job, or `letters draft-pending`.)"""
     from mailroom import reminders
     from mailroom.bounces import link_bounces
+    from mailroom.health import poll as health_poll
 
     link_bounces(services)  # undelivered letters: marked, noted on the case, officer told
+    health_poll.sweep(services)  # reminders.sweep when enabled, recorded as the last sweep
     if reminders.enabled(services):
-        reminders.sweep(services)
         reminders.alert_cases_without_clocks(services)
-    reminders.send_outbox(services)
+    health_poll.send_outbox(services)  # health alerts too; recorded as outbound:<transport>
+
+
+def _run_once_recorded(services: Services, sources: list[MailSource]) -> None:
+    """`run --once`: a pass over each source, each recorded in mailbox_health (alerts
+    queued: mailroom/health/), then reminders and the outbox. A source that failed
+    fails the command after the others are read and the outbox is sent."""
+    from mailroom.health.poll import poll_sources
+
+    report, failed = poll_sources(services, sources, lambda some: _run_with_progress(services, list(some)))
+    _print_report(report)
+    _remind(services)
+    for _source, error in failed[1:]:
+        error_line(str(error))
+    if failed:
+        raise failed[0][1]
 
 
 def _serve(services: Services, sources: list[MailSource]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
+import re
 import typing
 from datetime import date, time
 from enum import StrEnum
@@ -163,6 +164,13 @@ class SmtpSecurity(StrEnum):
     NONE = "none"  # cleartext; refused unless the host is a loopback address
 
 
+class SmtpAuth(StrEnum):
+    PASSWORD = "password"  # AUTH PLAIN/LOGIN with username and password (no AUTH while username is "")
+    # An OAuth2 access token: oauth2_token_command, else the [m365] app (docs/microsoft-365.md).
+    XOAUTH2 = "xoauth2"
+    NONE = "none"  # no AUTH at all (a relay that trusts our address)
+
+
 class SmtpSettings(_Section):
     host: str = ""  # empty: outbound mail stays queued in the outbox
     port: int = Field(default=587, gt=0, lt=65536)
@@ -175,6 +183,10 @@ class SmtpSettings(_Section):
     timeout: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=8, ge=1, le=100)
     retry_base_seconds: float = Field(default=60.0, gt=0)
+    auth: SmtpAuth = SmtpAuth.PASSWORD
+    # auth "xoauth2": a program printing an access token (as imap.oauth2_token_command);
+    # empty: the token comes from the [m365] app registration.
+    oauth2_token_command: list[str] = Field(default_factory=list)
 
     @property
     def enabled(self) -> bool:
@@ -193,6 +205,11 @@ class SmtpSettings(_Section):
             raise ValueError("sender (an address) is required when host is set")
         if self.security is SmtpSecurity.NONE and not _is_loopback(self.host):
             raise ValueError("security 'none' is allowed only for a loopback host")
+        if self.auth is SmtpAuth.XOAUTH2 and not self.username:
+            raise ValueError("auth 'xoauth2' needs username (the mailbox the token is for)")
+        if self.auth is SmtpAuth.XOAUTH2 and self.security is SmtpSecurity.NONE:
+            # A bearer token is as good as a password for an hour: never in cleartext.
+            raise ValueError("auth 'xoauth2' needs security 'starttls' or 'tls'")
         return self
 
     def resolved_password(self) -> str:
@@ -431,6 +448,188 @@ class RetentionSettings(_Section):
     after_determination_years: int = Field(default=6, ge=1, le=100)
 
 
+class OutboundTransport(StrEnum):
+    SMTP = "smtp"  # the [smtp] server
+    GRAPH = "graph"  # Microsoft Graph sendMail as the [m365] mailbox (docs/microsoft-365.md)
+
+
+class OutboundSettings(_Section):
+    """How the outbox leaves (mailroom/outbound.py); retries and attempts stay in [smtp]."""
+
+    transport: OutboundTransport = OutboundTransport.SMTP
+
+
+class M365Settings(_Section):
+    """The Entra ID app registration mailroom signs in as (app-only, client
+    credentials) for SMTP XOAUTH2, Graph sending and Graph ingestion.
+    docs/microsoft-365.md. Off while tenant_id is ""."""
+
+    tenant_id: str = Field(default="", pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$|^$")
+    client_id: str = ""
+    # The secret's value (not its ID), first line of the file. Files only: a
+    # secret in the config text ends up in backups and shell histories.
+    client_secret_file: Path | None = None
+    # Or a certificate: one PEM file holding the private key and its certificate
+    # (the thumbprint is computed from it), or the key alone plus certificate_thumbprint.
+    certificate_file: Path | None = None
+    certificate_thumbprint: str = Field(default="", pattern=r"^[0-9A-Fa-f:]*$")
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+    # The complaints mailbox (UPN or primary SMTP address) that Graph sends as.
+    mailbox: str = ""
+    # Extra CA bundle (PEM) for authority_host and graph_url (a TLS-inspecting proxy, tests).
+    ca_file: Path | None = None
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.tenant_id)
+
+    @field_validator("client_secret_file", "certificate_file", "ca_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check(self) -> M365Settings:
+        for key in ("authority_host", "graph_url"):
+            url = getattr(self, key)
+            scheme, _, rest = url.partition("://")
+            host = rest.split("/")[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
+            # MSAL itself refuses a non-https authority; Graph over http only for a test server.
+            if scheme != "https" and not (scheme == "http" and key == "graph_url" and _is_loopback(host)):
+                raise ValueError(f"{key} must be an https:// URL")
+        if not self.tenant_id:
+            return self
+        if not self.client_id:
+            raise ValueError("client_id is required when tenant_id is set")
+        if (self.client_secret_file is None) == (self.certificate_file is None):
+            raise ValueError("set exactly one of client_secret_file and certificate_file")
+        return self
+
+
+class HealthSettings(_Section):
+    """Health alerts (mailroom/health/, docs/deployment.md "Health"): a source or
+    transport that fails to authenticate or to verify a certificate, or has no
+    successful poll for alert_after_minutes, mails these addresses once per
+    incident and once on recovery."""
+
+    # Working minutes (below) without a successful poll before a source is "stale".
+    alert_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    # Who is told. Empty: reminders.manager_addresses.
+    admin_addresses: list[str] = Field(default_factory=list)
+    # Count only minutes inside working hours of working days (the calendar's); false:
+    # every minute counts (a mailbox watched around the clock).
+    working_hours_only: bool = True
+    working_hours_start: time = time(9, 0)
+    working_hours_end: time = time(17, 0)
+
+    @field_validator("admin_addresses")
+    @classmethod
+    def _bare_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(ch in address for ch in ",<>\r\n\t "):
+                raise ValueError(f"not a bare address: {address!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _hours(self) -> HealthSettings:
+        if self.working_hours_end <= self.working_hours_start:
+            raise ValueError("working_hours_end must be after working_hours_start")
+        return self
+
+
+class GraphAuth(StrEnum):
+    COMMAND = "command"  # token_command prints an access token (as imap.oauth2_token_command)
+    MSAL = "msal"  # the built-in MSAL provider from the [m365] app registration
+
+
+class GraphSettings(_Section):
+    """The complaints mailbox read through Microsoft Graph (mailroom/ingest/graph_source.py,
+    docs/microsoft-365.md). Off while mailbox is ""."""
+
+    mailbox: str = ""  # UPN, primary SMTP address or user id of the mailbox
+    auth: GraphAuth = GraphAuth.COMMAND
+    token_command: list[str] = Field(default_factory=list)
+    # Empty: [m365].graph_url (https://graph.microsoft.com); http only for a loopback test server.
+    graph_url: str = ""
+    ca_file: Path | None = None  # empty: [m365].ca_file, else the system's CAs
+    account: str = ""  # ledger name; default graph:<mailbox>
+    folder: str = "inbox"  # a well-known name (inbox) or a top-level folder's display name
+    action: MailboxAction = MailboxAction.MOVE
+    processed_folder: str = "Processed"  # display name; created if missing
+    category: str = "Mailroom filed"  # action "flag": this Outlook category is added
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    page_size: int = Field(default=100, ge=1, le=1000)  # Prefer: odata.maxpagesize of a delta round
+    # Outlook allows 4 concurrent requests per app and mailbox; a sender on the
+    # same mailbox shares them, so leave it room if both run at once.
+    max_concurrent_requests: int = Field(default=4, ge=1, le=4)
+    timeout: float = Field(default=60.0, gt=0, le=600)
+    # The most one request waits in total on 429/503 Retry-After before the poll fails.
+    max_throttle_wait_seconds: float = Field(default=300.0, gt=0, le=3600)
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.mailbox)
+
+    @property
+    def ledger_account(self) -> str:
+        return self.account or f"graph:{self.mailbox}"
+
+    @field_validator("ca_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check(self) -> GraphSettings:
+        if self.graph_url:
+            scheme, _, rest = self.graph_url.partition("://")
+            host = rest.split("/")[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
+            if scheme != "https" and not (scheme == "http" and _is_loopback(host)):
+                raise ValueError("graph_url must be an https:// URL")
+        if not self.mailbox:
+            return self
+        if not _GRAPH_MAILBOX.match(self.mailbox):
+            raise ValueError("mailbox must be an address (name@domain) or a user id")
+        if self.auth is GraphAuth.COMMAND and not self.token_command:
+            raise ValueError("auth 'command' needs token_command")
+        if self.action is MailboxAction.MOVE and not self.processed_folder:
+            raise ValueError("action 'move' needs processed_folder")
+        if self.action is MailboxAction.FLAG and not self.category:
+            raise ValueError("action 'flag' needs category")
+        return self
+
+
+_GRAPH_MAILBOX = re.compile(
+    r"^(?:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+
+
+class TimelinessSettings(_Section):
+    """The wording of a letter issued after its Code deadline (docs/letters.md, "A late
+    letter says sorry"). ``{due}`` in it becomes the missed date ("Friday 4 December
+    2026"); `letters check` and approval require the apology on a late letter."""
+
+    delay_apology: str = Field(
+        default=(
+            "We are sorry that this letter is late. We should have sent it to you by {due}, and we "
+            "apologise for the delay."
+        ),
+        min_length=1,
+        max_length=1000,
+    )
+
+
+class LettersSettings(_Section):
+    """The wording warnings of `mailroom templates check` (docs/letters.md): a template
+    paragraph whose Flesch-Kincaid reading age (grade + 5) is above this is named."""
+
+    max_reading_age: float = Field(default=14.0, ge=6, le=25)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -449,6 +648,12 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
     retention: RetentionSettings = RetentionSettings()
+    outbound: OutboundSettings = OutboundSettings()
+    m365: M365Settings = M365Settings()
+    health: HealthSettings = HealthSettings()
+    graph: GraphSettings = GraphSettings()
+    timeliness: TimelinessSettings = TimelinessSettings()
+    letters: LettersSettings = LettersSettings()
 
     @property
     def database_url(self) -> str:

@@ -43,6 +43,12 @@ SECTIONS = (
     "scheduler",
     "web",
     "retention",
+    "outbound",
+    "m365",
+    "health",
+    "graph",
+    "timeliness",
+    "letters",
 )
 
 

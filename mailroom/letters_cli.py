@@ -348,19 +348,24 @@ def templates_check(
 ) -> None:
     """Check letter templates: broken or split tags, unknown variables, then a render with
     sample data for the letter type (a name it uses that no draft gives fails, quoting
-    the paragraph). Exit 1 on any problem."""
+    the paragraph). Exit 1 on any problem. Wording warnings (reading age above
+    [letters] max_reading_age, a lead-in that repeats its field) never fail."""
     from mailroom.config import load_settings
     from mailroom.letters.pack import letter_pack
-    from mailroom.letters.template_check import check_template
+    from mailroom.letters.template_check import check_template, template_warnings
 
+    settings = load_settings(config)
     targets: list[tuple[Path, LetterType | None]] = []
     if paths:
         known = {t.value: t for t in LetterType}
         targets = [(path, letter_type or known.get(path.stem)) for path in paths]
     else:
-        pack = letter_pack(load_settings(config))
+        pack = letter_pack(settings)
         targets = [(spec.template, kind) for kind, spec in pack.letters.items()]
     problems = [problem for path, kind in targets for problem in check_template(path, kind)]
+    age = settings.letters.max_reading_age
+    for warning in [line for path, kind in targets for line in template_warnings(path, kind, age)]:
+        out().print(warning, soft_wrap=True)
     for problem in problems:
         out().print(problem, soft_wrap=True)
     if problems:

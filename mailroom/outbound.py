@@ -15,16 +15,23 @@ copy carries the same Message-ID, so a recipient's client can fold duplicates.
 
 Mail never leaves in cleartext unless ``smtp.security = "none"`` on a loopback
 host: STARTTLS is required, not opportunistic, and certificates are verified.
+
+The transport is SMTP (password, XOAUTH2 or no AUTH) or Microsoft Graph's
+sendMail (``mailroom/m365/graph_send.py``), chosen by ``[outbound] transport``
+(``transport_for``). Every transport sorts its failures into retry or not the
+same way (``classify_error``), so the outbox behaves the same over either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.charset
 import email.encoders
 import email.header
 import email.policy
 import email.utils
+import json
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +49,8 @@ from sqlalchemy.orm import Session
 
 from mailroom.bidi import strip_bidi
 from mailroom.clock import LONDON, Clock
-from mailroom.config import SmtpSecurity, SmtpSettings
+from mailroom.config import ConfigError, OutboundTransport, Settings, SmtpAuth, SmtpSecurity, SmtpSettings
+from mailroom.ingest.source import SourceError
 from mailroom.redaction import redact
 from mailroom.store.repository import Repository, Store
 from mailroom.store.schema import Base
@@ -53,7 +61,7 @@ OUTBOUND_MARKER = "X-Mailroom-Outbound"
 # mid-send. Far above any SMTP timeout, so a live sender is never overtaken.
 SENDING_LEASE = timedelta(minutes=15)
 MAX_RETRY_DELAY = timedelta(hours=6)
-_BATCH = 200  # rows looked at per send_due call; the rest wait for the next call
+_BATCH = 200  # rows claimed per send_due call; the rest wait for the next call
 _ERROR_CHARS = 500
 # Headers enqueue sets itself: letting a caller replace them would break the
 # recorded Message-ID or the marker the ingest classifier relies on.
@@ -74,6 +82,17 @@ _OWN_HEADERS = frozenset(
 # Sends raw bytes from sender to recipients; returns the refused recipients
 # (address -> reply) when some but not all were refused; raises otherwise.
 Transport = Callable[[str, Sequence[str], bytes], Awaitable[dict[str, str]]]
+
+
+class TransportError(Exception):
+    """A failure its transport has already sorted: ``retry`` or not, and with
+    ``retry_after`` not before then (a server asking to be left alone: Graph's
+    429 Retry-After). The message is one line and holds no secret."""
+
+    def __init__(self, message: str, *, retry: bool, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -277,20 +296,31 @@ _RECOVER_STALE = (
         last_error="interrupted while sending (worker stopped?); it may already have been delivered",
     )
 )
-_DUE_IDS = (
-    select(_C.id)
-    .where(_C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
-    .order_by(_C.next_attempt_at, _C.id)
-    .limit(_BATCH)
-)
-# The claim: only the worker whose UPDATE changes the row (rowcount 1) sends it.
-# While a row is 'sending', next_attempt_at holds its lease expiry.
-_CLAIM = (
-    update(_OUTBOX)
-    .where(_C.id == bindparam("row_id"), _C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
-    .values(status=SENDING, attempts=_C.attempts + 1, next_attempt_at=bindparam("lease"))
-)
-_CLAIMED_ROW = select(_C.sender, _C.recipients, _C.raw, _C.attempts).where(_C.id == bindparam("row_id"))
+# The claim, one row at a time: the oldest due row whose UPDATE this worker wins.
+# On PostgreSQL the candidate is picked ``FOR UPDATE SKIP LOCKED``, so N workers
+# claiming at once each take a different row instead of queueing behind one
+# another; SQLite has one writer at a time and ignores the clause. The status guard
+# in the UPDATE stays as the backstop. While a row is 'sending', next_attempt_at
+# holds its lease expiry.
+_DUE = (_C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
+_CLAIMED_COLUMNS = (_C.id, _C.sender, _C.recipients, _C.raw, _C.attempts)
+
+
+def _claim_next_statement(hold: tuple[str, ...]) -> Any:
+    candidate = select(_C.id).where(*_DUE).order_by(_C.next_attempt_at, _C.id).limit(1)
+    if hold:
+        candidate = candidate.where(
+            not_(or_(*(_C.dedupe_key.startswith(prefix, autoescape=True) for prefix in hold)))
+        )
+    candidate = candidate.with_for_update(skip_locked=True)
+    return (
+        update(_OUTBOX)
+        .where(_C.id == candidate.scalar_subquery(), *_DUE)
+        .values(status=SENDING, attempts=_C.attempts + 1, next_attempt_at=bindparam("lease"))
+        .returning(*_CLAIMED_COLUMNS)
+    )
+
+
 # Guarded by status and attempts: if our lease ran out and another worker took
 # the row over, our late result must not overwrite theirs.
 _RECORD = (
@@ -318,6 +348,7 @@ class _Claimed:
 class _Outcome:
     status: str  # SENT, PENDING (retry) or FAILED
     error: str = ""
+    not_before: timedelta | None = None  # the server's Retry-After: the next attempt waits at least this
 
 
 def send_due(
@@ -349,17 +380,11 @@ async def _send_batch(
     store: Store, settings: SmtpSettings, clock: Clock, transport: Transport, hold: tuple[str, ...]
 ) -> SendReport:
     report = SendReport()
-    query = _DUE_IDS
-    if hold:
-        query = query.where(
-            not_(or_(*(_C.dedupe_key.startswith(prefix, autoescape=True) for prefix in hold)))
-        )
-    with store.engine.begin() as connection:
-        due = list(connection.scalars(query, {"now": clock.now()}))
-    for row_id in due:
-        claimed = _claim(store, row_id, clock.now())
+    claim = _claim_next_statement(hold)
+    for _ in range(_BATCH):  # the rest wait for the next call
+        claimed = _claim_next(store, claim, clock.now())
         if claimed is None:
-            continue  # another worker has it, or it is no longer due
+            break  # nothing due that another worker has not taken
         outcome = await _attempt(claimed, transport, settings)
         status = _record(store, claimed, outcome, settings, clock.now())
         if status == SENT:
@@ -371,21 +396,21 @@ async def _send_batch(
     return report
 
 
-def _claim(store: Store, row_id: int, now: datetime) -> _Claimed | None:
+def _claim_next(store: Store, claim: Any, now: datetime) -> _Claimed | None:
     with store.engine.begin() as connection:
-        params = {"row_id": row_id, "now": now, "lease": now + SENDING_LEASE}
-        if connection.execute(_CLAIM, params).rowcount != 1:
-            return None
-        row = connection.execute(_CLAIMED_ROW, {"row_id": row_id}).one()
-    return _Claimed(row_id, row.sender, row.recipients.split(","), bytes(row.raw), row.attempts)
+        row = connection.execute(claim, {"now": now, "lease": now + SENDING_LEASE}).one_or_none()
+    if row is None:
+        return None
+    return _Claimed(row.id, row.sender, row.recipients.split(","), bytes(row.raw), row.attempts)
 
 
 async def _attempt(claimed: _Claimed, transport: Transport, settings: SmtpSettings) -> _Outcome:
     try:
         refused = await transport(claimed.sender, claimed.recipients, claimed.raw)
     except Exception as exc:  # sorted into retry or fail; classify_error re-raises unknown ones
-        retry, error = classify_error(exc, settings.resolved_password())
-        return _Outcome(PENDING if retry else FAILED, error)
+        retry, error = classify_error(exc, settings.resolved_password(), *_transport_secrets(transport))
+        not_before = exc.retry_after if isinstance(exc, TransportError) else None
+        return _Outcome(PENDING if retry else FAILED, error, not_before)
     if refused:
         # Accepted for some recipients: resending would duplicate it for them.
         detail = "; ".join(f"{address}: {reply}" for address, reply in sorted(refused.items()))
@@ -400,7 +425,10 @@ def _record(store: Store, claimed: _Claimed, outcome: _Outcome, settings: SmtpSe
         if claimed.attempts >= settings.max_attempts:
             status = FAILED
         else:
-            next_at = now + retry_delay(settings, claimed.attempts)
+            delay = retry_delay(settings, claimed.attempts)
+            if outcome.not_before is not None:
+                delay = max(delay, min(outcome.not_before, MAX_RETRY_DELAY))
+            next_at = now + delay
     params = {
         "row_id": claimed.row_id,
         "claimed": claimed.attempts,
@@ -423,13 +451,25 @@ def retry_delay(settings: SmtpSettings, attempts: int) -> timedelta:
 # -- SMTP --------------------------------------------------------------------------------------------
 
 
-def smtp_transport(settings: SmtpSettings) -> Transport:
-    """A Transport over aiosmtplib; one connection per message."""
+def smtp_transport(settings: SmtpSettings, token_provider: Callable[[], str] | None = None) -> Transport:
+    """A Transport over aiosmtplib; one connection per message. With ``auth =
+    "xoauth2"`` the token comes from ``token_provider``, else from
+    ``smtp.oauth2_token_command`` (``transport_for`` passes the [m365] app's)."""
     tls_context: ssl.SSLContext | None = None
     if settings.security is not SmtpSecurity.NONE:
         cafile = str(settings.ca_file) if settings.ca_file is not None else None
         tls_context = ssl.create_default_context(cafile=cafile)
-    username = settings.username or None
+    if settings.auth is SmtpAuth.XOAUTH2:
+        if token_provider is None:
+            if not settings.oauth2_token_command:
+                raise ConfigError(
+                    "smtp.auth 'xoauth2' needs smtp.oauth2_token_command or the [m365] app registration"
+                )
+            from mailroom.ingest.oauth import command_token_provider
+
+            token_provider = command_token_provider(settings.oauth2_token_command, timeout=settings.timeout)
+        return XOAuth2Transport(settings, tls_context, token_provider)
+    username = (settings.username or None) if settings.auth is SmtpAuth.PASSWORD else None
     password = (settings.resolved_password() or None) if username else None
 
     async def send(sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
@@ -453,10 +493,148 @@ def smtp_transport(settings: SmtpSettings) -> Transport:
     return send
 
 
-def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
+class XOAuth2Transport:
+    """SMTP with AUTH XOAUTH2 (Microsoft 365, Google Workspace): a fresh token from
+    the provider for each connection, sent as the SASL XOAUTH2 initial response.
+
+    Done here over ``execute_command`` rather than aiosmtplib's own XOAUTH2
+    (5.1+; the dependency allows 3.x): a refused token comes with a 334
+    challenge holding a JSON status, which names the failure better than the
+    final 535 alone, and a refusal must make the provider forget its token."""
+
+    def __init__(
+        self, settings: SmtpSettings, tls_context: ssl.SSLContext | None, token_provider: Callable[[], str]
+    ) -> None:
+        self._settings = settings
+        self._tls_context = tls_context
+        self._provider = token_provider
+        self._tokens: list[str] = []  # issued to this transport: hidden from every error line
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self._tokens[-2:])
+
+    async def __call__(self, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
+        settings = self._settings
+        # Before connecting: a token command may take seconds, and a failing
+        # one should not hold a connection open. In a thread: it blocks.
+        token = await self._token()
+        client = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            use_tls=settings.security is SmtpSecurity.TLS,
+            start_tls=settings.security is SmtpSecurity.STARTTLS,
+            tls_context=self._tls_context,
+            timeout=settings.timeout,
+        )
+        async with client:
+            await client.ehlo()
+            if "xoauth2" not in client.server_auth_methods:
+                # Exchange Online offers XOAUTH2 only where SMTP AUTH is enabled for the mailbox.
+                raise TransportError(
+                    f"the SMTP server {settings.host} does not offer AUTH XOAUTH2", retry=False
+                )
+            refusal = await self._authenticate(client, token)
+            if refusal is not None and self._refreshable():
+                # The token may have been revoked, or issued before a permission
+                # was granted: one fresh token, as for Graph's 401.
+                _forget(self._provider)
+                refusal = await self._authenticate(client, await self._token())
+            if refusal is not None:
+                _forget(self._provider)  # the next attempt asks for a new one
+                raise TransportError(refusal, retry=True)
+            errors, _reply = await client.sendmail(sender, list(recipients), raw)
+        return {address: f"{reply.code} {reply.message}" for address, reply in errors.items()}
+
+    async def _token(self) -> str:
+        token = await asyncio.to_thread(self._provider)
+        self._tokens[:] = [*self._tokens[-1:], token]
+        return token
+
+    def _refreshable(self) -> bool:
+        return callable(getattr(self._provider, "invalidate", None))
+
+    async def _authenticate(self, client: aiosmtplib.SMTP, token: str) -> str | None:
+        """None when the server took the token, else the line saying why not.
+
+        Google's and Microsoft's XOAUTH2: a refused token is answered with 334
+        and a base64 JSON status ({"status":"401",...}); the client sends an
+        empty line and the server then ends the exchange with 5xx.
+        https://developers.google.com/workspace/gmail/imap/xoauth2-protocol"""
+        initial = base64.b64encode(
+            b"user="
+            + self._settings.username.encode("utf-8")
+            + b"\x01auth=Bearer "
+            + token.encode("utf-8")
+            + b"\x01\x01"
+        )
+        response = await client.execute_command(b"AUTH", b"XOAUTH2", initial)
+        status = ""
+        if response.code == 334:
+            status = _xoauth2_status(response.message)
+            response = await client.execute_command(b"")
+        if response.code == 235:
+            return None
+        detail = f" (token status {status})" if status else ""
+        return f"SMTP XOAUTH2 token refused: {response.code} {response.message}{detail}"
+
+
+def _xoauth2_status(challenge: str) -> str:
+    """The "status" of a XOAUTH2 error challenge (e.g. "401", "invalid_token"), or ""."""
+    try:
+        value = json.loads(base64.b64decode(challenge.strip(), validate=True))
+    except ValueError:
+        return ""
+    status = value.get("status") if isinstance(value, dict) else None
+    return str(status)[:40] if isinstance(status, str | int) else ""
+
+
+def _forget(provider: Callable[[], str]) -> None:
+    forget = getattr(provider, "invalidate", None)
+    if callable(forget):
+        forget()
+
+
+def _transport_secrets(transport: Transport) -> tuple[str, ...]:
+    """The tokens a transport used, to hide from its error lines."""
+    secrets = getattr(transport, "secrets", None)
+    return tuple(secrets()) if callable(secrets) else ()
+
+
+def sending_enabled(settings: Settings) -> bool:
+    """False: mail waits in the outbox (no SMTP host, and Graph not chosen)."""
+    return settings.outbound.transport is OutboundTransport.GRAPH or settings.smtp.enabled
+
+
+def transport_for(settings: Settings) -> Transport | None:
+    """The transport ``[outbound] transport`` names, or None when sending is off.
+    SMTP XOAUTH2 without a token command takes its tokens from the [m365] app
+    (Exchange Online's scope)."""
+    if settings.outbound.transport is OutboundTransport.GRAPH:
+        from mailroom.m365.graph_send import graph_transport
+
+        return graph_transport(settings)
+    smtp = settings.smtp
+    if not smtp.enabled:
+        return None
+    if smtp.auth is SmtpAuth.XOAUTH2 and not smtp.oauth2_token_command:
+        if not settings.m365.enabled:
+            raise ConfigError(
+                "smtp.auth 'xoauth2' needs smtp.oauth2_token_command or the [m365] app registration"
+            )
+        from mailroom.m365.tokens import provider_from_settings
+
+        return smtp_transport(smtp, provider_from_settings(settings, "outlook"))
+    return smtp_transport(smtp)
+
+
+def classify_error(exc: Exception, password: str = "", *secrets: str) -> tuple[bool, str]:
     """(retry?, one-line error) for an exception from sending. Retried: 4xx,
-    connection and timeout errors. Not: 5xx, login, TLS and certificate errors,
-    which need a person. Anything else is a bug and is re-raised."""
+    connection and timeout errors, and a token that could not be had or was
+    refused (tokens expire and are reissued; the mail waits for a good one).
+    Not: 5xx, password login, TLS and certificate errors, which need a person.
+    A TransportError carries its transport's own verdict. Anything else is a
+    bug and is re-raised. ``password`` and ``secrets`` never reach the line."""
+    hidden = (password, *secrets)
     name = type(exc).__name__
     # Before OSError: ssl.SSLError is one, and a bad certificate is no passing
     # fault. With implicit TLS the handshake happens while connecting, and
@@ -464,24 +642,29 @@ def classify_error(exc: Exception, password: str = "") -> tuple[bool, str]:
     # would be retried): look down the chain of causes too.
     tls = _tls_failure(exc)
     if isinstance(tls, ssl.SSLCertVerificationError):
-        return False, _one_line(f"TLS certificate verification failed: {tls.verify_message}", password)
+        return False, _one_line(f"TLS certificate verification failed: {tls.verify_message}", *hidden)
     if tls is not None:
-        return False, _one_line(f"TLS error: {tls}", password)
+        return False, _one_line(f"TLS error: {tls}", *hidden)
+    if isinstance(exc, TransportError):
+        return exc.retry, _one_line(str(exc), *hidden)
+    if isinstance(exc, SourceError):
+        # No token: the command failed or Entra ID refused (the line names AADSTS...).
+        return True, _one_line(f"no OAuth2 token: {exc}", *hidden)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return False, _one_line(f"SMTP login refused: {exc.code} {exc.message}", password)
+        return False, _one_line(f"SMTP login refused: {exc.code} {exc.message}", *hidden)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refusal.code for refusal in exc.recipients]
         detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
         return any(400 <= code < 500 for code in codes), _one_line(
-            f"all recipients refused: {detail}", password
+            f"all recipients refused: {detail}", *hidden
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return 400 <= exc.code < 500, _one_line(f"{name}: {exc.code} {exc.message}", password)
+        return 400 <= exc.code < 500, _one_line(f"{name}: {exc.code} {exc.message}", *hidden)
     if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, TimeoutError, OSError)):
-        return True, _one_line(f"{name}: {exc}", password)
+        return True, _one_line(f"{name}: {exc}", *hidden)
     if isinstance(exc, aiosmtplib.SMTPException):
         # e.g. "STARTTLS extension not supported": never fall back to cleartext.
-        return False, _one_line(f"{name}: {exc}", password)
+        return False, _one_line(f"{name}: {exc}", *hidden)
     raise exc
 
 
@@ -500,8 +683,8 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _one_line(text: str, password: str) -> str:
+def _one_line(text: str, *secrets: str) -> str:
     """Redacted before it is cut short: a cut could leave half a secret behind.
-    AUTH PLAIN and LOGIN send the password base64-encoded; a server echoing
-    the exchange echoes that form (``mailroom/redaction.py``)."""
-    return " ".join(redact(text, password).split())[:_ERROR_CHARS]
+    AUTH PLAIN, LOGIN and XOAUTH2 send the secret base64-encoded; a server
+    echoing the exchange echoes that form (``mailroom/redaction.py``)."""
+    return " ".join(redact(text, *secrets).split())[:_ERROR_CHARS]

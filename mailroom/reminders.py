@@ -24,7 +24,7 @@ from mailroom.config import ReminderSettings
 from mailroom.domain.deadlines import Deadline, deadline_state
 from mailroom.domain.ids import case_reference
 from mailroom.domain.reminders import ReminderDue, next_reminder_at, reminder_due
-from mailroom.outbound import OutboundMail, SendReport, enqueue, enqueue_many, send_due
+from mailroom.outbound import OutboundMail, SendReport, enqueue, enqueue_many, send_due, transport_for
 from mailroom.services import Services
 from mailroom.store.repository import ReminderCandidate, Repository
 from mailroom.store.schema import StaffMember
@@ -118,11 +118,17 @@ def held_outside_window(services: Services) -> tuple[str, ...]:
 
 
 def send_outbox(services: Services) -> SendReport:
-    """Send what the outbox holds, reminders only inside working hours."""
-    if not services.settings.smtp.enabled:
+    """Send what the outbox holds, reminders only inside working hours, through
+    the transport ``[outbound] transport`` names (SMTP or Microsoft Graph)."""
+    transport = transport_for(services.settings)
+    if transport is None:
         return SendReport()  # sending is off: mail waits in the outbox (and no calendar is needed)
     return send_due(
-        services.store, services.settings.smtp, services.clock, hold=held_outside_window(services)
+        services.store,
+        services.settings.smtp,
+        services.clock,
+        transport=transport,
+        hold=held_outside_window(services),
     )
 
 

@@ -2,7 +2,8 @@
 
 Jobs (``[scheduler.jobs.<name>]``; each runs once at start, then on its schedule):
 
-- ``mailbox``    a pass of ``run_once`` over the sources (every imap.poll_interval_seconds);
+- ``mailbox``    a pass of ``run_once`` over the sources (every imap.poll_interval_seconds),
+                 each source's poll recorded and alerted on (mailroom/health/);
 - ``drafts``     draft acknowledgements for complaints logged without one, a few at a
                  time (every 60 s);
 - ``reminders``  the reminder sweep, then a wake-up of ``outbox`` (every 300 s);
@@ -52,11 +53,13 @@ from mailroom.bounces import link_bounces
 from mailroom.clock import LONDON, SystemClock
 from mailroom.config import Settings
 from mailroom.deadline_store import refresh_stale
+from mailroom.health import poll as health_poll
+from mailroom.health.poll import poll_sources
 from mailroom.ingest.source import MailSource, SourceError
 from mailroom.letters import drafts
 from mailroom.locks import deployment_lock
 from mailroom.services import Services
-from mailroom.worker import run_once
+from mailroom.worker import RunReport, run_once
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ class StopEvent:
     """Set by ``handle_signal`` (SIGTERM/SIGINT) or ``set`` (another thread).
 
     The signal handler only sets a flag, and raises Stopped if the main thread
-    is inside ``interruptible()``: that ends an IDLE or a sleep at once without
+    is inside ``interruptible()``: that ends an IDLE at once without
     the handler touching any lock."""
 
     def __init__(self) -> None:
@@ -131,21 +134,30 @@ class StopEvent:
             if main:
                 self._interruptible = False
 
+    # ``sleep`` and ``wait_for`` poll the flag every SLICE_SECONDS and are never
+    # interrupted by the handler: an exception raised by a signal inside
+    # ``Event.wait`` can land after its condition's lock was taken and before the
+    # ``try`` that releases it, and the job thread's ``set()`` then blocks forever
+    # (a run that never stopped under load). Only a source's blocking wait
+    # (IMAP IDLE) is ``interruptible()``.
+
     def sleep(self, seconds: float) -> None:
-        """Sleep, raising Stopped as soon as the stop is set."""
+        """Sleep, raising Stopped within SLICE_SECONDS of the stop being set."""
         deadline = time.monotonic() + seconds
-        with self.interruptible():
-            while (left := deadline - time.monotonic()) > 0:
-                time.sleep(min(left, SLICE_SECONDS))
-                if self._set:
-                    raise Stopped
+        if self._set:
+            raise Stopped
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, SLICE_SECONDS))
+            if self._set:
+                raise Stopped
 
     def wait_for(self, event: threading.Event) -> None:
-        """Wait for ``event``, raising Stopped as soon as the stop is set."""
-        with self.interruptible():
-            while not event.wait(SLICE_SECONDS):
-                if self._set:
-                    raise Stopped
+        """Wait for ``event``, raising Stopped within SLICE_SECONDS of the stop being set."""
+        if self._set:
+            raise Stopped
+        while not event.wait(SLICE_SECONDS):
+            if self._set:
+                raise Stopped
 
 
 class MailroomScheduler:
@@ -289,8 +301,12 @@ class MailroomScheduler:
             if self.stop.is_set():
                 return
             self._last_pass_failed = True  # until the pass is through
-            report = run_once(self.services, self.sources)
-            self._last_pass_failed = False
+            # Each source on its own, each poll recorded in mailbox_health (mailroom/health/):
+            # a failing source is said and alerted on, and the others are still read.
+            report, failed = poll_sources(self.services, self.sources, self._run_once)
+            for _source, error in failed:
+                self.say(str(error))
+            self._last_pass_failed = any(source is self.sources[0] for source, _ in failed)
             if report.seen:
                 self.say(f"ingested {report.seen}: {dict(report.outcomes)}")
                 if link_bounces(self.services).linked:
@@ -299,13 +315,16 @@ class MailroomScheduler:
             self._source_lock.release()
             self._pass_done.set()
 
+    def _run_once(self, sources: Sequence[MailSource]) -> RunReport:
+        return run_once(self.services, sources)
+
     def _reminders(self) -> None:
-        if reminders.enabled(self.services):
-            reminders.sweep(self.services)
+        health_poll.sweep(self.services)  # reminders.sweep when enabled, recorded as the last sweep
         self.wake("outbox")  # send what the sweep queued now, not in up to 30 s
 
     def _outbox(self) -> None:
-        reminders.send_outbox(self.services)  # as `mailroom reminders send` does
+        # As `mailroom reminders send` does, recorded as outbound:<transport> (mailroom/health/).
+        health_poll.send_outbox(self.services)
 
     def _drafts(self) -> None:
         # A draft acknowledgement waits for staff on every complaint logged; a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grp
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +51,8 @@ class Services:
         own = {address.lower() for address in classify.own_addresses}
         if self.settings.imap.username and "@" in self.settings.imap.username:
             own.add(self.settings.imap.username.lower())  # our mailbox never complains to itself
+        if "@" in self.settings.graph.mailbox:
+            own.add(self.settings.graph.mailbox.lower())
         return ClassifyPolicy(
             id_prefix=self.settings.ids.prefix,
             own_addresses=frozenset(own),
@@ -90,12 +92,41 @@ class Services:
             imap = self.settings.imap
             tokens = command_token_provider(imap.oauth2_token_command) if imap.oauth2_token_command else None
             found.append(ImapSource(imap, token_provider=tokens))
+        if self.settings.graph.enabled:
+            found.append(self._graph_source())
         if self.settings.maildir.path is not None:
             from mailroom.ingest.maildir_source import MaildirSource
 
             found.append(MaildirSource([self.settings.maildir.path]))
         return found
 
+
+    def _graph_source(self) -> MailSource:
+        """The [graph] source (docs/microsoft-365.md). Its token comes from
+        token_command, or from the [m365] app registration through MSAL."""
+        from mailroom.config import GraphAuth
+        from mailroom.ingest.graph_source import GraphSource
+
+        graph, m365 = self.settings.graph, self.settings.m365
+        tokens: Callable[[], str]
+        if graph.auth is GraphAuth.MSAL:
+            # Hook for the built-in MSAL provider (mailroom/m365/tokens.py).
+            from mailroom.m365.tokens import provider_from_settings
+
+            if not m365.enabled:
+                raise ConfigError("graph.auth 'msal' needs the [m365] app registration (tenant_id)")
+            tokens = provider_from_settings(self.settings, "graph")
+        else:
+            from mailroom.ingest.oauth import command_token_provider
+
+            tokens = command_token_provider(graph.token_command)
+        return GraphSource(
+            graph,
+            token_provider=tokens,
+            graph_url=graph.graph_url or m365.graph_url,
+            ca_file=graph.ca_file or m365.ca_file,
+            clock=self.clock,
+        )
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     modes = filing_modes(settings)

@@ -174,6 +174,9 @@ def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Dea
         "contact": {
             "prefers": complaint.contact_preference,
             "postal_address": complaint.postal_address or None,
+            # Reasonable adjustments (3.1, 5.10; mailroom/adjustments.py).
+            "letter_format": complaint.letter_format or "standard",
+            "language_note": complaint.language_note or None,
         },
         "parties": [
             {"email": party.email, "name": party.name, "role": party.role}

@@ -28,8 +28,9 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from mailroom.deadline_store import refresh_cases, start_new_cases
 from mailroom.domain.models import FetchedMail, SourceKey
@@ -68,7 +69,7 @@ def run_once(
         with services.lock(source.account):
             recover(services, source)
             scanned, keys = new_keys(services, source)
-            outstanding = Outstanding(scanned, keys)
+            outstanding = Outstanding(scanned, keys, delta_links(source))
             # Progress lines (counts only, never mail content): MAILROOM_LOG_LEVEL=INFO
             # shows them, and the crash-safety test times its kills by them.
             log.info("ingest started: %d new mail(s)", len(keys))
@@ -189,27 +190,71 @@ def acknowledge(services: Services, source: MailSource) -> None:
         repo.mark_acknowledged([ledger_id for ledger_id, _ in pending])
 
 
+@runtime_checkable
+class DeltaSource(Protocol):
+    """A source whose scan ends with a state to resume from (Graph's deltaLink)."""
+
+    def delta_links(self) -> Mapping[str, str]:
+        """folder -> the link that resumes after the last scan."""
+        ...
+
+
+def delta_links(source: MailSource) -> dict[tuple[str, str, int], str]:
+    if not isinstance(source, DeltaSource):
+        return {}
+    from mailroom.ingest.graph_source import GRAPH_UIDVALIDITY
+
+    return {
+        (source.account, folder, GRAPH_UIDVALIDITY): link for folder, link in source.delta_links().items()
+    }
+
+
 class Outstanding:
     """IMAP UIDs listed this run and not yet committed, per folder.
 
     The checkpoint may move up to the highest UID listed, but never past one
     still outstanding: a source may skip a mail (the server sent no body,
     twice), and a checkpoint past it would leave it in the mailbox unread
-    forever. Heaps with lazy deletion keep this O(log n) a mail."""
+    forever. Heaps with lazy deletion keep this O(log n) a mail.
 
-    def __init__(self, scanned: Iterable[SourceKey], new: Iterable[SourceKey]) -> None:
+    A Graph folder's deltaLink is the same idea for a delta round: it is
+    stored only in the commit that leaves none of the round's new keys
+    outstanding, so a crash or a skipped mail repeats the round."""
+
+    def __init__(
+        self,
+        scanned: Iterable[SourceKey],
+        new: Iterable[SourceKey],
+        links: Mapping[tuple[str, str, int], str] | None = None,
+    ) -> None:
         self.ceiling: dict[tuple[str, str, int], int] = {}
         self._heaps: dict[tuple[str, str, int], list[int]] = defaultdict(list)
         self._done: set[tuple[tuple[str, str, int], int]] = set()
+        self._links = dict(links or {})
+        self._open: dict[tuple[str, str, int], set[str]] = defaultdict(set)
         for key in scanned:
             if _is_imap(key):
                 self.ceiling[_slot(key)] = max(self.ceiling.get(_slot(key), 0), int(key.uid))
         for key in new:
             if _is_imap(key):
                 heapq.heappush(self._heaps[_slot(key)], int(key.uid))
+            elif _slot(key) in self._links:
+                self._open[_slot(key)].add(key.uid)
 
     def done(self, keys: Iterable[SourceKey]) -> None:
-        self._done.update((_slot(key), int(key.uid)) for key in keys if _is_imap(key))
+        for key in keys:
+            if _is_imap(key):
+                self._done.add((_slot(key), int(key.uid)))
+            elif _slot(key) in self._open:
+                self._open[_slot(key)].discard(key.uid)
+
+    def safe_delta_links(self) -> dict[tuple[str, str, int], str]:
+        """Per Graph folder: its new deltaLink, once every key of the round is committed."""
+        return {slot: link for slot, link in self._links.items() if not self._open.get(slot)}
+
+    def stored(self, slots: Iterable[tuple[str, str, int]]) -> None:
+        for slot in slots:
+            self._links.pop(slot, None)
 
     def safe_checkpoints(self) -> dict[tuple[str, str, int], int]:
         """Per folder: the highest UID such that every listed UID up to it is committed."""
@@ -227,6 +272,10 @@ def advance_checkpoints(repo: Repository, outstanding: Outstanding) -> None:
     UIDs and rely on the ledger alone.)"""
     for (account, folder, uidvalidity), last_uid in outstanding.safe_checkpoints().items():
         repo.advance_checkpoint(account, folder, uidvalidity, last_uid)
+    links = outstanding.safe_delta_links()
+    for (account, folder, uidvalidity), link in links.items():
+        repo.set_delta_link(account, folder, uidvalidity, link)
+    outstanding.stored(links)
 
 
 def _is_imap(key: SourceKey) -> bool:

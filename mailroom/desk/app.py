@@ -123,7 +123,7 @@ def _page_modules() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("cases", "letters", "queues", "search", "admin", "oidc", "team", "records"):
+    for name in ("cases", "letters", "queues", "search", "admin", "oidc", "team", "records", "health"):
         try:
             found.append(importlib.import_module(f"mailroom.desk.{name}"))
         except ModuleNotFoundError as exc:

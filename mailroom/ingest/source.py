@@ -24,7 +24,15 @@ from mailroom.errors import UserError
 
 
 class SourceError(UserError):
-    """The source could not be read (network, TLS, login). The message is one line."""
+    """The source could not be read (network, TLS, login). The message is one line.
+
+    ``kind`` says what a person must fix, for the health alerts (mailroom/health/):
+    "auth" (a login, token or secret refused), "certificate" (TLS verification), or
+    "" (anything else, or not known: mailroom/health/record.py then reads the message)."""
+
+    def __init__(self, message: str = "", *, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,9 @@ class Checkpoint:
 
     uidvalidity: int
     last_uid: int
+    # A Graph folder: the deltaLink of the last delta round whose mails are all
+    # ledgered (committed with them); None for IMAP.
+    delta_link: str | None = None
 
 
 class MailSource(Protocol):

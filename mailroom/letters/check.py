@@ -419,6 +419,45 @@ def _check_element(
     )
 
 
+# "We are sorry that this letter is late", "we apologise for the delay in replying".
+_SORRY = r"\b(?:sorry|apologi[sz]e[sd]?|apolog(?:y|ies))\b"
+_DELAY = r"\b(?:late|later than|delay(?:s|ed)?|overdue|took longer|taken longer)\b"
+_APOLOGY = re.compile(rf"{_SORRY}[^.!?\n]{{0,160}}{_DELAY}|{_DELAY}[^.!?\n]{{0,160}}{_SORRY}", re.IGNORECASE)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
+
+
+def _delay_apology(doc: DocxText, facts: CaseFacts | None) -> ElementResult | None:
+    """Only for a letter checked as issued after the deadline of the clock it answers:
+    it must say sorry for the delay (the landlord's words, or any sentence apologising
+    for the delay). None when the letter is on time or the case is not known."""
+    if facts is None or facts.letter_due is None or facts.today is None or facts.today <= facts.letter_due:
+        return None
+    due = _long(facts.letter_due)
+    wanted = _words(facts.delay_apology)
+    if (wanted and wanted in _words(doc.text)) or any(_APOLOGY.search(p) for p in doc.paragraphs):
+        status: Status = "pass"
+        reason = f"issued after its deadline ({due}) and apologises for the delay"
+    else:
+        status = "fail"
+        reason = (
+            f"the letter is issued after its deadline ({due}) but does not apologise for the delay: the "
+            "resident would be kept waiting without a word of it. Fix: draft the letter again (the "
+            "template adds the apology set in [timeliness] delay_apology), or add a sentence saying sorry "
+            "for the delay"
+        )
+    return ElementResult(
+        id="delay_apology",
+        paragraph="",
+        description="An apology for the delay, when the letter is issued after its deadline",
+        status=status,
+        enforced=True,
+        reason=reason,
+    )
+
+
 def check_letter(
     doc: DocxText | str,
     specs: Sequence[ElementSpec],
@@ -451,6 +490,9 @@ def check_letter(
         index, markers = leftovers[0]
         more = f" (and {len(leftovers) - 1} more paragraphs)" if len(leftovers) > 1 else ""
         reason = f"leftover placeholder {markers[0]!r} in {_excerpt(doc.paragraphs[index])}{more}"
+    late = _delay_apology(doc, facts)
+    if late is not None:
+        results.append(late)
     results.append(
         ElementResult(
             id="placeholders",

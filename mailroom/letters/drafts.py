@@ -41,6 +41,7 @@ from mailroom.domain.ids import case_reference
 from mailroom.filing import sha256_hex
 from mailroom.letters.check import CaseFacts, CheckResult, check_letter, find_placeholders
 from mailroom.letters.docx_text import DocxReadError, read_docx_text
+from mailroom.letters.large_print import apply_letter_format
 from mailroom.letters.pack import (
     LetterError,
     LetterPack,
@@ -53,6 +54,7 @@ from mailroom.letters.pack import (
 from mailroom.letters.pdf import PdfError, convert_to_pdf
 from mailroom.letters.record import stage1_handlers, store_issued
 from mailroom.letters.render import LetterRenderer, TemplateError, clean_context, clean_text
+from mailroom.letters.timeliness import apology_text, lateness
 from mailroom.letters.types import DECISION_VALUES, FIELDS, FieldSpec, LetterType
 from mailroom.letters.unknowns import printed_unknowns
 from mailroom.outbound import enqueue
@@ -424,7 +426,17 @@ def case_facts(
         acknowledged=dates.acknowledged,
         original_due=dates.original_due,
         stage1_handlers=stage1_handlers(repo, complaint.id),
+        # Part A (issue 15): a letter issued late must apologise (letters/timeliness.py).
+        **_late_facts(services, repo, complaint, spec, now),
     )
+
+
+def _late_facts(
+    services: Services, repo: Repository, complaint: Complaint, spec: LetterSpec, now: datetime
+) -> dict[str, Any]:
+    late = lateness(services, repo, complaint, spec, now)
+    wording = apology_text(services.settings, late.due) if late.due is not None else ""
+    return {"letter_due": late.due, "delay_apology": wording}
 
 
 def exclusion_ids(settings: Settings, pack: LetterPack) -> list[str]:
@@ -507,6 +519,7 @@ def _automatic(
         "response_due": written(dates.response_due),
         "original_due": written(dates.original_due),
         "extension_cap_date": written(dates.extension_cap),
+        "delay_apology": lateness(services, repo, complaint, spec, now).apology,
     }
 
 
@@ -534,6 +547,7 @@ def _render(
     )
     try:
         docx = _RENDERER.render(spec.template, context)
+        docx = apply_letter_format(docx, complaint.letter_format)  # large print by style
         unknown = printed_unknowns(lambda probe: _RENDERER.render(spec.template, probe), context)
     except TemplateError as exc:
         raise LetterError(f"{spec.type.value}: {exc}") from None
@@ -1213,14 +1227,15 @@ def _issue(
     sign = sender(services.settings)
     landlord, signatory = sign.context(_stage(spec, complaint))
     name = " ".join(clean_text(complaint.complainant_name).split()) or "resident"
-    body = (
-        f"Dear {name},\n\n"
-        f"Please find attached our letter about your complaint (our reference {reference}): "
-        f"{spec.title.lower()}.\n\n"
-        "If you cannot open the attachment or would like the letter in another format, please reply "
-        "to this email, keeping our reference in the subject.\n\n"
-        f"{signatory['name']}\n{signatory['role']}\n{landlord['name']}\n"
-    )
+    # The text/plain part carries the whole letter, read from the DOCX the PDF was
+    # made from (plain_text.py): a resident who cannot open the PDF still has it.
+    from mailroom.letters.plain_text import covering_note, letter_plain_text
+
+    docx = services.storage.read(letter.docx_path)
+    if sha256_hex(docx) != letter.docx_sha256:
+        raise LetterError(f"letter {letter.id}: {letter.docx_path} has changed since it was filed")
+    signature = (signatory["name"], signatory["role"], landlord["name"])
+    body = covering_note(name, reference, spec.title, signature, letter_plain_text(docx))
     key = f"letter:{letter.id}"
     try:
         enqueue(

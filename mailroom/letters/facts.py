@@ -27,3 +27,8 @@ class CaseFacts:
     original_due: date | None = None  # the response date the resident was last given
     # Who handled stage 1, as stored on the case when its letters were issued (6.13).
     stage1_handlers: tuple[str, ...] = ()
+    # The stored due date of the clock this letter answers (letters/timeliness.py);
+    # a letter checked as issued after it (``today``) must apologise for the delay.
+    letter_due: date | None = None
+    # The landlord's apology as the template prints it ([timeliness] delay_apology).
+    delay_apology: str = ""

@@ -222,6 +222,7 @@ def sample_context(
         "landlord": dict(LANDLORD),
         "signatory": {"name": "Jo Bennett", "role": "Complaints Manager"},
         "ombudsman": dict(pack()["ombudsman"]),
+        "delay_apology": "",  # issued on time
         **stage,
         **copy.deepcopy(_fields(letter_type)),
     }

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mailroom.letters.docx_text import DocxReadError, read_docx_text
 from mailroom.letters.render import LetterRenderer, TemplateError, clean_context, lint_template
 from mailroom.letters.samples import sample_context
-from mailroom.letters.types import LetterType, template_variables
+from mailroom.letters.types import FIELDS, LetterType, template_variables
+from mailroom.letters.wording import hard_paragraphs, lead_in_repeats
+
+# ``[letters] max_reading_age`` (config.py) when no setting is given.
+DEFAULT_MAX_READING_AGE = 14.0
 
 
 def check_template(path: Path, kind: LetterType | None, allowed: frozenset[str] | None = None) -> list[str]:
@@ -35,3 +40,28 @@ def _allowed(kind: LetterType | None) -> frozenset[str]:
     if kind is not None:
         return template_variables(kind)
     return frozenset().union(*(template_variables(t) for t in LetterType))
+
+
+def template_warnings(
+    path: Path, kind: LetterType | None, max_reading_age: float = DEFAULT_MAX_READING_AGE
+) -> list[str]:
+    """One line per wording warning for the template at ``path`` (none for a file that
+    is not a DOCX: ``check_template`` reports that). ``kind`` None: the reading age only
+    (the fields and their samples are those of a letter type)."""
+    try:
+        paragraphs = read_docx_text(path).paragraphs
+    except DocxReadError:
+        return []
+    found = hard_paragraphs(paragraphs, max_reading_age)
+    if kind is not None:
+        samples = sample_context(kind)
+        fields = {
+            spec.name: (
+                spec.description,
+                samples[spec.name] if isinstance(samples.get(spec.name), str) else "",
+            )
+            for spec in FIELDS[kind]
+            if spec.type == "multiline"  # prose staff write; a date or a name follows any lead-in
+        }
+        found += [repeat.message() for repeat in lead_in_repeats(paragraphs, fields)]
+    return [f"{path.name}: warning: {line}" for line in found]

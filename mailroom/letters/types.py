@@ -69,6 +69,9 @@ AUTOMATIC_CONTEXT: frozenset[str] = frozenset(
         "response_due",  # the computed due date of the current stage's response
         "original_due",  # the due date before any extension
         "extension_cap_date",  # the latest date an extension may reach without good reason
+        # The landlord's apology for the delay ([timeliness] delay_apology) when the
+        # letter is issued after its clock's deadline, else "" (letters/timeliness.py).
+        "delay_apology",
     }
 )
 

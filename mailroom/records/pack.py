@@ -186,6 +186,7 @@ def _policy_pages(sources: CaseSources) -> dict[str, tuple[bytes, TextPages]]:
 
 
 def _cover(services: Services, sources: CaseSources, prepared_by: str) -> Cover:
+    from mailroom.adjustments import adjustment_lines
     from mailroom.letters.pack import sender
 
     complaint = sources.complaint
@@ -198,6 +199,8 @@ def _cover(services: Services, sources: CaseSources, prepared_by: str) -> Cover:
     ]
     if others:
         facts.append(("Other parties", ", ".join(others)))
+    # Reasonable adjustments in force (3.1, 5.10); when each was made is in the chronology.
+    facts += adjustment_lines(complaint.get("contact") or {})
     return Cover(
         landlord=sender(services.settings).landlord.name,
         complaint_id=str(complaint["id"]),

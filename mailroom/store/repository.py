@@ -159,7 +159,7 @@ class Repository:
 
     def checkpoints(self, account: str) -> dict[str, Checkpoint]:
         rows = self.session.scalars(select(FolderCheckpoint).where(FolderCheckpoint.account == account))
-        return {row.folder: Checkpoint(row.uidvalidity, row.last_uid) for row in rows}
+        return {row.folder: Checkpoint(row.uidvalidity, row.last_uid, row.delta_link) for row in rows}
 
     def advance_checkpoint(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         row = self.session.get(FolderCheckpoint, (account, folder))
@@ -171,6 +171,18 @@ class Repository:
             row.uidvalidity, row.last_uid = uidvalidity, last_uid
         elif last_uid > row.last_uid:
             row.last_uid = last_uid
+
+    def set_delta_link(self, account: str, folder: str, uidvalidity: int, delta_link: str) -> None:
+        """A Graph folder's deltaLink, in the commit of the ledger rows it covers."""
+        row = self.session.get(FolderCheckpoint, (account, folder))
+        if row is None:
+            self.session.add(
+                FolderCheckpoint(
+                    account=account, folder=folder, uidvalidity=uidvalidity, last_uid=0, delta_link=delta_link
+                )
+            )
+        else:
+            row.delta_link = delta_link
 
     def add_ledger(self, key: SourceKey, sha256: str, mail_id: int, now: datetime) -> None:
         self._core(

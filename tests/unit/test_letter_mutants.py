@@ -302,7 +302,7 @@ MUTANTS = [
         T.STAGE1_RESPONSE,
         "6.7/6.9",
         "a decision changed from upheld to not upheld",
-        change_first("Our decision: upheld", "Our decision: not upheld"),
+        change_first("Our decision: Upheld", "Our decision: Not upheld"),
     ),
     Mutant(T.STAGE1_RESPONSE, "6.7/6.9", "a decision deleted", delete(r"^The cancelled appointments$")),
     Mutant(

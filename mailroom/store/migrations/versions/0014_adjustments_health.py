@@ -7,7 +7,7 @@ translation needs, free text; "" = none). ``folder_checkpoints`` gains
 with the ledger rows it covers (NULL for IMAP folders). ``mailbox_health`` holds
 one row per mail source and transport: the last successful poll, the last error
 and the open incident, so an alert is mailed once per incident
-(docs/microsoft-365.md, "Health").
+(docs/deployment.md, "Health").
 
 Plain ADD COLUMN, never a batch (see 0013). The new complaint columns change every
 complaint's canonical form, so the complaints are chained again.
