@@ -49,7 +49,15 @@ from sqlalchemy.orm import Session
 
 from mailroom.bidi import strip_bidi
 from mailroom.clock import LONDON, Clock
-from mailroom.config import ConfigError, OutboundTransport, Settings, SmtpAuth, SmtpSecurity, SmtpSettings
+from mailroom.config import (
+    ConfigError,
+    OutboundSettings,
+    OutboundTransport,
+    Settings,
+    SmtpAuth,
+    SmtpSecurity,
+    SmtpSettings,
+)
 from mailroom.ingest.source import SourceError
 from mailroom.redaction import redact
 from mailroom.store.repository import Repository, Store
@@ -306,12 +314,15 @@ _DUE = (_C.status == PENDING, _C.next_attempt_at <= bindparam("now"))
 _CLAIMED_COLUMNS = (_C.id, _C.sender, _C.recipients, _C.raw, _C.attempts)
 
 
-def _claim_next_statement(hold: tuple[str, ...]) -> Any:
+def _claim_next_statement(hold: tuple[str, ...], only: tuple[str, ...] = ()) -> Any:
     candidate = select(_C.id).where(*_DUE).order_by(_C.next_attempt_at, _C.id).limit(1)
     if hold:
         candidate = candidate.where(
             not_(or_(*(_C.dedupe_key.startswith(prefix, autoescape=True) for prefix in hold)))
         )
+    if only:
+        wanted = (_C.dedupe_key.startswith(prefix, autoescape=True) for prefix in only)
+        candidate = candidate.where(or_(*wanted))
     candidate = candidate.with_for_update(skip_locked=True)
     return (
         update(_OUTBOX)
@@ -358,17 +369,20 @@ def send_due(
     *,
     transport: Transport | None = None,
     hold: Sequence[str] = (),
+    only: Sequence[str] = (),
 ) -> SendReport:
     """Send the outbox rows that are due; safe to run in several workers at once.
 
     ``hold``: dedupe-key prefixes to leave pending this time (reminders outside
-    working hours wait for the window rather than go out late at night)."""
+    working hours wait for the window rather than go out late at night).
+    ``only``: when given, send only the rows whose dedupe key starts with one of
+    these (the health alerts through the other transport while this one fails)."""
     if transport is None:
         if not settings.enabled:
             return SendReport()  # sending is off: mail waits in the outbox
         transport = smtp_transport(settings)
     _recover_stale(store, settings, clock.now())
-    return asyncio.run(_send_batch(store, settings, clock, transport, tuple(hold)))
+    return asyncio.run(_send_batch(store, settings, clock, transport, tuple(hold), tuple(only)))
 
 
 def _recover_stale(store: Store, settings: SmtpSettings, now: datetime) -> None:
@@ -377,10 +391,15 @@ def _recover_stale(store: Store, settings: SmtpSettings, now: datetime) -> None:
 
 
 async def _send_batch(
-    store: Store, settings: SmtpSettings, clock: Clock, transport: Transport, hold: tuple[str, ...]
+    store: Store,
+    settings: SmtpSettings,
+    clock: Clock,
+    transport: Transport,
+    hold: tuple[str, ...],
+    only: tuple[str, ...] = (),
 ) -> SendReport:
     report = SendReport()
-    claim = _claim_next_statement(hold)
+    claim = _claim_next_statement(hold, only)
     for _ in range(_BATCH):  # the rest wait for the next call
         claimed = _claim_next(store, claim, clock.now())
         if claimed is None:
@@ -625,6 +644,24 @@ def transport_for(settings: Settings) -> Transport | None:
 
         return smtp_transport(smtp, provider_from_settings(settings, "outlook"))
     return smtp_transport(smtp)
+
+
+def fallback_transport_for(settings: Settings) -> tuple[str, Transport] | None:
+    """(name, transport) of the configured transport that ``[outbound] transport`` does
+    not name, for the health alerts while that one fails; None when only one is set
+    up. Graph counts as set up with the [m365] app and mailbox; SMTP with a host."""
+    if settings.outbound.transport is OutboundTransport.GRAPH:
+        if not settings.smtp.enabled:
+            return None
+        by_smtp = OutboundSettings(transport=OutboundTransport.SMTP)
+        smtp_only = settings.model_copy(update={"outbound": by_smtp})
+        transport = transport_for(smtp_only)
+        return None if transport is None else (OutboundTransport.SMTP.value, transport)
+    if not settings.m365.enabled:
+        return None
+    from mailroom.m365.graph_send import graph_transport
+
+    return OutboundTransport.GRAPH.value, graph_transport(settings)
 
 
 def classify_error(exc: Exception, password: str = "", *secrets: str) -> tuple[bool, str]:

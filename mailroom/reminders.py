@@ -24,7 +24,15 @@ from mailroom.config import ReminderSettings
 from mailroom.domain.deadlines import Deadline, deadline_state
 from mailroom.domain.ids import case_reference
 from mailroom.domain.reminders import ReminderDue, next_reminder_at, reminder_due
-from mailroom.outbound import OutboundMail, SendReport, enqueue, enqueue_many, send_due, transport_for
+from mailroom.outbound import (
+    OutboundMail,
+    SendReport,
+    Transport,
+    enqueue,
+    enqueue_many,
+    send_due,
+    transport_for,
+)
 from mailroom.services import Services
 from mailroom.store.repository import ReminderCandidate, Repository
 from mailroom.store.schema import StaffMember
@@ -117,10 +125,19 @@ def held_outside_window(services: Services) -> tuple[str, ...]:
     return () if working and ladder.window_start <= local.time() < ladder.window_end else REMINDER_KEYS
 
 
-def send_outbox(services: Services) -> SendReport:
+def send_outbox(
+    services: Services,
+    *,
+    transport: Transport | None = None,
+    hold: Sequence[str] = (),
+    only: Sequence[str] = (),
+) -> SendReport:
     """Send what the outbox holds, reminders only inside working hours, through
-    the transport ``[outbound] transport`` names (SMTP or Microsoft Graph)."""
-    transport = transport_for(services.settings)
+    the transport ``[outbound] transport`` names (SMTP or Microsoft Graph), or
+    ``transport``. ``hold`` and ``only``: dedupe-key prefixes to leave, or to send
+    alone (mailroom/health/poll.py sends the alerts another way while the
+    configured transport fails)."""
+    transport = transport or transport_for(services.settings)
     if transport is None:
         return SendReport()  # sending is off: mail waits in the outbox (and no calendar is needed)
     return send_due(
@@ -128,7 +145,8 @@ def send_outbox(services: Services) -> SendReport:
         services.settings.smtp,
         services.clock,
         transport=transport,
-        hold=held_outside_window(services),
+        hold=(*held_outside_window(services), *hold),
+        only=only,
     )
 
 

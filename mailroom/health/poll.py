@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from mailroom.config import ConfigError
 from mailroom.health.record import (
+    OUTBOUND_PREFIX,
     SWEEP,
     check_overdue,
     outbound_name,
@@ -25,9 +27,13 @@ from mailroom.health.record import (
     source_name,
 )
 from mailroom.ingest.source import MailSource, SourceError
+from mailroom.store.schema import MailboxHealth
+
+# The dedupe keys of the health alerts and recoveries (mailroom/health/alerts.py).
+ALERT_PREFIXES = ("health:",)
 
 if TYPE_CHECKING:
-    from mailroom.outbound import SendReport
+    from mailroom.outbound import SendReport, Transport
     from mailroom.services import Services
     from mailroom.worker import RunReport
 
@@ -73,8 +79,13 @@ def send_outbox(services: Services) -> SendReport:
     name = outbound_name(services.settings)
     if not _sending_on(services):
         return reminders.send_outbox(services)  # sending is off: nothing to record
+    # While the configured transport fails, the health alerts (the mail saying so)
+    # go through the other one when both are set up; everything else waits for it.
+    detour = _alerts_detour(services, name)
+    if detour is not None:
+        _send_alerts_by(services, *detour)
     try:
-        report = reminders.send_outbox(services)
+        report = reminders.send_outbox(services, hold=ALERT_PREFIXES if detour else ())
     except SourceError as exc:  # a transport's token provider that failed outright
         record_failure(services, name, exc)
         check_overdue(services, [])
@@ -86,6 +97,37 @@ def send_outbox(services: Services) -> SendReport:
         check_overdue(services, [])  # failing for long enough: an "error" incident of its own
     # Nothing was due: no news of the transport either way.
     return report
+
+
+def _alerts_detour(services: Services, name: str) -> tuple[str, Transport] | None:
+    """The other transport, when the configured one (``name``) is failing and both are set up."""
+    from mailroom.outbound import fallback_transport_for
+
+    with services.store.transaction() as repo:
+        row = repo.session.get(MailboxHealth, name)
+        failing = row is not None and row.consecutive_failures > 0
+    if not failing:
+        return None
+    try:
+        return fallback_transport_for(services.settings)
+    except ConfigError:
+        return None  # the other one is not usable: the alerts wait with the rest
+
+
+def _send_alerts_by(services: Services, name: str, transport: Transport) -> None:
+    """Send the pending health alerts through ``transport``, recorded as ``outbound:<name>``."""
+    from mailroom import reminders
+
+    other = OUTBOUND_PREFIX + name
+    try:
+        report = reminders.send_outbox(services, transport=transport, only=ALERT_PREFIXES)
+    except SourceError as exc:
+        record_failure(services, other, exc)
+        return
+    if report.sent:
+        record_success(services, other)
+    elif report.retried or report.failed:
+        record_failure(services, other, _latest_send_error(services))
 
 
 def sweep(services: Services) -> None:

@@ -30,6 +30,7 @@ from mailroom.health.record import (
 )
 from mailroom.ingest.maildir_source import MaildirSource
 from mailroom.ingest.source import SourceError
+from mailroom.outbound import enqueue
 from mailroom.scheduler import MailroomScheduler
 from mailroom.services import Services, build_services
 from mailroom.store.schema import LedgerEntry, OutboxMessage
@@ -309,6 +310,70 @@ def test_a_transport_that_keeps_failing_is_an_incident_of_its_own(
         "mailroom alert: failing on outbound:smtp",
     ]
     assert subjects[2:] == ["mailroom recovered: outbound:smtp"]
+
+
+def test_while_graph_fails_the_alerts_leave_by_smtp_and_the_rest_waits_for_graph(
+    build: BuildServices, tmp_path: Path, clock: FixedClock, smtp_server: SmtpServers, ca_file: Path
+) -> None:
+    """Graph is the transport; SMTP is set up too. While Graph fails, the mail that says
+    something is wrong goes by SMTP, which still works; a letter waits for Graph."""
+    mailbox = "complaints@landlord.example"
+    collector, port = smtp_server()
+    with GraphServer(tls=True, mailboxes=(mailbox,)) as graph:
+        secret = tmp_path / "m365_secret"
+        secret.write_text(graph.client_secret + "\n", encoding="utf-8")
+        services = build(
+            smtp=_smtp(ca_file, port),
+            outbound={"transport": "graph"},
+            m365={
+                "tenant_id": graph.tenant,
+                "client_id": graph.client_id,
+                "client_secret_file": str(secret),
+                "authority_host": graph.root,
+                "graph_url": graph.root,
+                "ca_file": str(graph.ca_file(tmp_path)),
+                "timeout": 10,
+            },
+        )
+        scheduler = MailroomScheduler(services, [], say=lambda line: None)
+        with services.store.transaction() as repo:
+            enqueue(
+                repo,
+                dedupe_key="letter:CMP-2026-000001:stage1",
+                sender=mailbox,
+                recipients=["resident@example.org"],
+                subject="Your complaint CMP-2026-000001",
+                body_text="Our response is attached.\n",
+                now=clock.now(),
+            )
+        graph.revoke_secret()
+        graph.expire_tokens()
+        record_failure(services, SOURCE, SourceError("imap login failed for c@h: [AUTHENTICATIONFAILED]"))
+
+        scheduler._outbox()  # Graph is not known to fail yet: both mails try it, and wait
+        assert row_of(services, "outbound:graph").consecutive_failures == 1
+        assert collector.messages == []
+        clock.advance(timedelta(minutes=2))  # past the first retry's wait
+        scheduler._outbox()
+        # The revoked secret is an incident of Graph's own: both alerts leave by SMTP.
+        assert sorted(message["Subject"] for message in collector.messages) == [
+            "mailroom alert: authentication failure on imap:complaints@mail.landlord.example/INBOX",
+            "mailroom alert: authentication failure on outbound:graph",
+        ]
+        assert graph.sent_messages(mailbox) == []
+        assert [status for _, _, status in health_mail(services)] == ["sent", "sent"]
+        assert row_of(services, "outbound:smtp").last_success_at == clock.now()
+        assert row_of(services, "outbound:graph").consecutive_failures == 2
+
+        graph.restore_secret()
+        clock.advance(timedelta(minutes=10))
+        scheduler._outbox()  # Graph works again: the letter leaves by Graph, never by SMTP
+        clock.advance(timedelta(minutes=1))
+        scheduler._outbox()  # and so does the recovery mail it queued
+        sent = [message.parsed()["Subject"] for message in graph.sent_messages(mailbox)]
+        assert sent == ["Your complaint CMP-2026-000001", "mailroom recovered: outbound:graph"]
+        assert len(collector.messages) == 2
+        assert row_of(services, "outbound:graph").consecutive_failures == 0
 
 
 def _rows(services: Services) -> list[Health]:
