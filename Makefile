@@ -80,6 +80,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m bench.pack_layout
 	$(BIN)/python -m bench.evidence_pack
 	$(BIN)/python -m bench.report_figures
+	$(BIN)/python -m bench.graph_ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
