@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -167,7 +167,8 @@ class Health:
     alerted_at: datetime | None
 
     @classmethod
-    def of(cls, row: MailboxHealth) -> Health:
+    def of(cls, row: MailboxHealth | Row[Any]) -> Health:
+        """From an ORM row or a Core row of the table (same attribute names)."""
         return cls(
             row.source,
             row.last_success_at,

@@ -185,19 +185,7 @@ def assess(name: str, row: Health | None, services: Services, now: datetime) -> 
 def read_rows(connection: Connection) -> dict[str, Health]:
     table = MailboxHealth.__table__
     rows = connection.execute(select(table).order_by(table.c.source))
-    return {
-        row.source: Health(
-            row.source,
-            row.last_success_at,
-            row.last_error,
-            row.last_error_at,
-            row.consecutive_failures,
-            row.incident,
-            row.incident_since,
-            row.alerted_at,
-        )
-        for row in rows
-    }
+    return {row.source: Health.of(row) for row in rows}
 
 
 def _backlog(connection: Connection) -> Backlog:

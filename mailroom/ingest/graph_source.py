@@ -166,26 +166,11 @@ class GraphSource:
             return
         batch: list[FetchedMail] = []
         batch_bytes = 0
-        window: deque[tuple[SourceKey, Future[FetchedMail | None]]] = deque()
         pool = ThreadPoolExecutor(self._settings.max_concurrent_requests, thread_name_prefix="graph-fetch")
         try:
-            pending = iter(own)
-            for key in pending:
-                window.append((key, pool.submit(self._fetch_one, key)))
-                if len(window) < self._settings.max_concurrent_requests:
-                    continue
-                mail = self._collect(window)
-                if mail is not None:
-                    batch.append(mail)
-                    batch_bytes += len(mail.raw)
-                if len(batch) >= self._settings.batch_size or batch_bytes >= MAX_BATCH_BYTES:
-                    yield batch
-                    batch, batch_bytes = [], 0
-            while window:
-                mail = self._collect(window)
-                if mail is not None:
-                    batch.append(mail)
-                    batch_bytes += len(mail.raw)
+            for mail in self._fetched_in_order(own, pool):
+                batch.append(mail)
+                batch_bytes += len(mail.raw)
                 if len(batch) >= self._settings.batch_size or batch_bytes >= MAX_BATCH_BYTES:
                     yield batch
                     batch, batch_bytes = [], 0
@@ -193,6 +178,20 @@ class GraphSource:
                 yield batch
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fetched_in_order(self, keys: Sequence[SourceKey], pool: ThreadPoolExecutor) -> Iterator[FetchedMail]:
+        """The mails of ``keys`` in order, up to max_concurrent_requests fetched ahead."""
+        window: deque[Future[FetchedMail | None]] = deque()
+        for key in keys:
+            window.append(pool.submit(self._fetch_one, key))
+            if len(window) >= self._settings.max_concurrent_requests:
+                mail = window.popleft().result()  # a SourceError ends the run: nothing after it is committed
+                if mail is not None:
+                    yield mail
+        while window:
+            mail = window.popleft().result()
+            if mail is not None:
+                yield mail
 
     def acknowledge(self, keys: Sequence[SourceKey]) -> None:
         action = self._settings.action
@@ -276,10 +275,6 @@ class GraphSource:
             listed[uid] = _Listed(message_id, _parse_instant(item.get("receivedDateTime")))
 
     # -- fetch -----------------------------------------------------------------
-
-    def _collect(self, window: deque[tuple[SourceKey, Future[FetchedMail | None]]]) -> FetchedMail | None:
-        _key, future = window.popleft()
-        return future.result()  # a SourceError ends the run: nothing after it is committed
 
     def _fetch_one(self, key: SourceKey) -> FetchedMail | None:
         message_id = self._message_id(key)

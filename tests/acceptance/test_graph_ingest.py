@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 
 from mailroom.filing import sha256_hex
-from tests.acceptance.test_imap_ingest import PHASES, _LoggedWorker, _tagged_processes
 from tests.support import mailgen
 from tests.support.graph_server import GraphServer, RecordedRequest
-from tests.support.harness import query, run_mailroom
+from tests.support.harness import query, run_mailroom, write_source_config
+from tests.support.killed_runs import PHASES, LoggedWorker, tagged_processes
 
 MAILBOX = "complaints@landlord.example"
 
@@ -57,25 +57,7 @@ def _write_config(workdir: Path, graph: GraphServer, **options: Any) -> Path:
         "page_size": 50,
         **options,
     }
-    lines = [
-        "[storage]",
-        f"root = {json.dumps(str(workdir / 'storage'))}",
-        "",
-        "[database]",
-        f"url = {json.dumps('sqlite:///' + str(workdir / 'mailroom.db'))}",
-        "",
-        "[maildir]",
-        'path = ""',
-        "",
-        "[worker]",
-        "progress = false",
-        "",
-        "[graph]",
-        *(f"{key} = {json.dumps(value)}" for key, value in values.items()),
-    ]
-    path = workdir / "mailroom.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_source_config(workdir, "graph", values)
 
 
 def _deliver(graph: GraphServer, mails: list[bytes]) -> None:
@@ -162,7 +144,7 @@ class _KillPlan:
       commit, before the mailbox knows."""
 
     def __init__(
-        self, graph: GraphServer, worker: _LoggedWorker, mode: str, randomness: random.Random
+        self, graph: GraphServer, worker: LoggedWorker, mode: str, randomness: random.Random
     ) -> None:
         self.mode = mode
         self.fired = threading.Event()
@@ -220,7 +202,7 @@ def _run_with_kills(
     a run ends by itself. What was killed, by mode."""
     kills: Counter[str] = Counter()
     for mode in [*modes, "none"]:
-        worker = _LoggedWorker(config, tag)
+        worker = LoggedWorker(config, tag)
         plan = _KillPlan(graph, worker, mode, randomness)
         try:
             killed = mode != "none" and plan.run()
@@ -274,12 +256,12 @@ def test_sigkill_in_the_middle_of_a_delta_round_loses_nothing_and_logs_nothing_t
             assert sorted(graph.messages_in("Processed").values()) == sorted(delivered)
             _assert_filed_exactly_once(folder, delivered)
     assert set(kills) == {"paging", "progress", "moving"}, kills
-    assert _tagged_processes(tag, wait=10) == []  # a killed worker's staging helper dies with it
+    assert tagged_processes(tag, wait=10) == []  # a killed worker's staging helper dies with it
 
 
 def _run_logged(config: Path) -> list[str]:
     """`mailroom run --once` at MAILROOM_LOG_LEVEL=INFO to its end: its output lines."""
-    worker = _LoggedWorker(config, uuid.uuid4().hex)
+    worker = LoggedWorker(config, uuid.uuid4().hex)
     returncode = worker.finish()
     assert returncode == 0, "\n".join(worker.output[-20:])
     return worker.output

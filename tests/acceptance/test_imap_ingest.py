@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import queue
 import random
 import resource
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -35,6 +32,7 @@ from tests.support.harness import (
     server_bodies,
     write_config,
 )
+from tests.support.killed_runs import PHASES, LoggedWorker, tagged_processes
 
 
 def _assert_filed_exactly_once(folder: Path, expected: list[bytes]) -> None:
@@ -78,76 +76,8 @@ def test_many_mails_are_ledgered_once_and_filed_byte_identical(
         assert all(key in item for item in listed)
 
 
-class _LoggedWorker:
-    """`mailroom run --once` (or ``args``) at MAILROOM_LOG_LEVEL=INFO, its output read
-    line by line as it comes, tagged through its environment (which its helper
-    processes inherit). The worker's progress lines are what the tests wait on."""
-
-    PREFIX = "INFO mailroom.worker: "
-
-    def __init__(self, config: Path, tag: str, *args: str) -> None:
-        environment = {**os.environ, "MAILROOM_LOG_LEVEL": "INFO", HELPER_TAG: tag}
-        self.process = subprocess.Popen(
-            mailroom_command(config, *(args or ("run", "--once"))),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one stream: the log lines and what `run` says
-            text=True,
-            env=environment,
-        )
-        self.output: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def progress(self, timeout: float = 120) -> str | None:
-        """The worker's next progress line ("fetched 25 mail(s)"), or None once it has exited."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                self.kill()
-                raise AssertionError(f"no progress line within {timeout:g} s: {self.output[-20:]}") from None
-            if line is None:
-                return None
-            self.output.append(line)
-            if line.startswith(self.PREFIX):
-                return line.removeprefix(self.PREFIX)
-
-    def until(self, start: str, timeout: float) -> str:
-        """Skip progress lines until one that starts with ``start``; fail after ``timeout`` s."""
-        deadline = time.monotonic() + timeout
-        while (line := self.progress(timeout=max(deadline - time.monotonic(), 0.01))) is not None:
-            if line.startswith(start):
-                return line
-        raise AssertionError(f"the worker exited before {start!r}: {self.output[-20:]}")
-
-    def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no cleanup, no finally blocks
-        self.finish()
-
-    def finish(self, timeout: float = 300) -> int:
-        self.process.wait(timeout=timeout)
-        self._reader.join(timeout=30)
-        while not self._lines.empty():  # what it wrote before it died
-            line = self._lines.get()
-            if line is not None:
-                self.output.append(line)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-        return self.process.returncode
-
-
-HELPER_TAG = "MAILROOM_TEST_KILL_TAG"
 KILL_MAILS = 300
 KILL_BATCH = 25
-PHASES = ("fetched", "committing", "committed", "acknowledged")
 
 
 @pytest.mark.slow
@@ -177,7 +107,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
         config = write_config(folder, dovecot, user, batch_size=KILL_BATCH)
         kills_this_round = 0
         for _attempt in range(60):
-            worker = _LoggedWorker(config, tag)
+            worker = LoggedWorker(config, tag)
             line = worker.progress()  # the readiness line: recovery and scan are done
             assert line is not None and line.startswith("ingest started: "), worker.output
             new = int(line.split()[2])
@@ -211,7 +141,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_logs_nothing_twice(
     assert set(kills) == set(PHASES), kills  # killed after every kind of step
     assert inside_window >= 0.9 * total, f"{inside_window} of {total} kills inside the ingest window"
     assert with_helper >= rounds, f"{with_helper} kills with a staging helper running"
-    assert _tagged_processes(tag, wait=10) == []  # a killed worker's staging helper dies with it
+    assert tagged_processes(tag, wait=10) == []  # a killed worker's staging helper dies with it
 
 
 def _children(pid: int) -> list[psutil.Process]:
@@ -226,23 +156,6 @@ def _is_helper(process: psutil.Process) -> bool:
         return "multiprocessing" in " ".join(process.cmdline())
     except psutil.Error:
         return False
-
-
-def _tagged_processes(tag: str, wait: float) -> list[int]:
-    """Live processes whose environment carries ``tag``: after every worker was
-    reaped, any left is an orphaned helper (spawned child or resource tracker)."""
-    deadline = time.monotonic() + wait
-    while True:
-        found = []
-        for process in psutil.process_iter():
-            try:
-                if process.status() != psutil.STATUS_ZOMBIE and process.environ().get(HELPER_TAG) == tag:
-                    found.append(process.pid)
-            except psutil.Error:
-                continue
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def test_folder_recreated_with_a_new_uidvalidity_brings_no_duplicates(
@@ -383,7 +296,7 @@ def test_idle_wakes_the_running_worker_within_seconds(
     dovecot: Dovecot, imap_user: ImapUser, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, dovecot, imap_user, poll_interval_seconds=120.0)
-    worker = _LoggedWorker(config, uuid.uuid4().hex, "run")
+    worker = LoggedWorker(config, uuid.uuid4().hex, "run")
     try:
         # The pass due at start-up comes first, not after the poll interval (120 s)...
         worker.until("ingest finished", timeout=60)  # ...and now the worker waits in IDLE

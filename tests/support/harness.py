@@ -39,6 +39,19 @@ def write_config(
         "read_timeout": settings.read_timeout,
         "poll_interval_seconds": settings.poll_interval_seconds,
     }
+    return write_source_config(workdir, "imap", values, storage=storage, database_url=database_url)
+
+
+def write_source_config(
+    workdir: Path,
+    section: str,
+    values: dict[str, Any],
+    *,
+    storage: dict[str, Any] | None = None,
+    database_url: str | None = None,
+) -> Path:
+    """A mailroom.toml reading one mail source (``[section]`` set to ``values``):
+    SQLite unless ``database_url``, no demo Maildir, no progress bar."""
     storage_values = {"root": str(workdir / "storage"), **(storage or {})}
     default_url = f"sqlite:///{workdir / 'mailroom.db'}"
     lines = [
@@ -54,7 +67,7 @@ def write_config(
         "[worker]",
         "progress = false",
         "",
-        "[imap]",
+        f"[{section}]",
         *_toml(values),
     ]
     path = workdir / "mailroom.toml"
