@@ -16,22 +16,20 @@ copy carries the same Message-ID, so a recipient's client can fold duplicates.
 Mail never leaves in cleartext unless ``smtp.security = "none"`` on a loopback
 host: STARTTLS is required, not opportunistic, and certificates are verified.
 
-The transport is SMTP (password, XOAUTH2 or no AUTH) or Microsoft Graph's
-sendMail (``mailroom/m365/graph_send.py``), chosen by ``[outbound] transport``
-(``transport_for``). Every transport sorts its failures into retry or not the
+The transport is SMTP (password, XOAUTH2 or no AUTH: ``mailroom/smtp_send.py``)
+or Microsoft Graph's sendMail (``mailroom/m365/graph_send.py``), chosen by
+``[outbound] transport`` (``mailroom/transports.py``). Every transport sorts its failures into retry or not the
 same way (``classify_error``), so the outbox behaves the same over either.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.charset
 import email.encoders
 import email.header
 import email.policy
 import email.utils
-import json
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,12 +48,6 @@ from sqlalchemy.orm import Session
 from mailroom.bidi import strip_bidi
 from mailroom.clock import LONDON, Clock
 from mailroom.config import (
-    ConfigError,
-    OutboundSettings,
-    OutboundTransport,
-    Settings,
-    SmtpAuth,
-    SmtpSecurity,
     SmtpSettings,
 )
 from mailroom.ingest.source import SourceError
@@ -380,6 +372,8 @@ def send_due(
     if transport is None:
         if not settings.enabled:
             return SendReport()  # sending is off: mail waits in the outbox
+        from mailroom.smtp_send import smtp_transport  # smtp_send builds on this module
+
         transport = smtp_transport(settings)
     _recover_stale(store, settings, clock.now())
     return asyncio.run(_send_batch(store, settings, clock, transport, tuple(hold), tuple(only)))
@@ -467,201 +461,10 @@ def retry_delay(settings: SmtpSettings, attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
 
 
-# -- SMTP --------------------------------------------------------------------------------------------
-
-
-def smtp_transport(settings: SmtpSettings, token_provider: Callable[[], str] | None = None) -> Transport:
-    """A Transport over aiosmtplib; one connection per message. With ``auth =
-    "xoauth2"`` the token comes from ``token_provider``, else from
-    ``smtp.oauth2_token_command`` (``transport_for`` passes the [m365] app's)."""
-    tls_context: ssl.SSLContext | None = None
-    if settings.security is not SmtpSecurity.NONE:
-        cafile = str(settings.ca_file) if settings.ca_file is not None else None
-        tls_context = ssl.create_default_context(cafile=cafile)
-    if settings.auth is SmtpAuth.XOAUTH2:
-        if token_provider is None:
-            if not settings.oauth2_token_command:
-                raise ConfigError(
-                    "smtp.auth 'xoauth2' needs smtp.oauth2_token_command or the [m365] app registration"
-                )
-            from mailroom.ingest.oauth import command_token_provider
-
-            token_provider = command_token_provider(settings.oauth2_token_command, timeout=settings.timeout)
-        return XOAuth2Transport(settings, tls_context, token_provider)
-    username = (settings.username or None) if settings.auth is SmtpAuth.PASSWORD else None
-    password = (settings.resolved_password() or None) if username else None
-
-    async def send(sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
-        errors, _reply = await aiosmtplib.send(
-            raw,
-            sender=sender,
-            recipients=list(recipients),
-            hostname=settings.host,
-            port=settings.port,
-            # start_tls=True, never None: None falls back to cleartext when
-            # the server (or someone in the path) does not offer STARTTLS.
-            start_tls=settings.security is SmtpSecurity.STARTTLS,
-            use_tls=settings.security is SmtpSecurity.TLS,
-            tls_context=tls_context,
-            username=username,
-            password=password,
-            timeout=settings.timeout,
-        )
-        return {address: f"{reply.code} {reply.message}" for address, reply in errors.items()}
-
-    return send
-
-
-class XOAuth2Transport:
-    """SMTP with AUTH XOAUTH2 (Microsoft 365, Google Workspace): a fresh token from
-    the provider for each connection, sent as the SASL XOAUTH2 initial response.
-
-    Done here over ``execute_command`` rather than aiosmtplib's own XOAUTH2
-    (5.1+; the dependency allows 3.x): a refused token comes with a 334
-    challenge holding a JSON status, which names the failure better than the
-    final 535 alone, and a refusal must make the provider forget its token."""
-
-    def __init__(
-        self, settings: SmtpSettings, tls_context: ssl.SSLContext | None, token_provider: Callable[[], str]
-    ) -> None:
-        self._settings = settings
-        self._tls_context = tls_context
-        self._provider = token_provider
-        self._tokens: list[str] = []  # issued to this transport: hidden from every error line
-
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(self._tokens[-2:])
-
-    async def __call__(self, sender: str, recipients: Sequence[str], raw: bytes) -> dict[str, str]:
-        settings = self._settings
-        # Before connecting: a token command may take seconds, and a failing
-        # one should not hold a connection open. In a thread: it blocks.
-        token = await self._token()
-        client = aiosmtplib.SMTP(
-            hostname=settings.host,
-            port=settings.port,
-            use_tls=settings.security is SmtpSecurity.TLS,
-            start_tls=settings.security is SmtpSecurity.STARTTLS,
-            tls_context=self._tls_context,
-            timeout=settings.timeout,
-        )
-        async with client:
-            await client.ehlo()
-            if "xoauth2" not in client.server_auth_methods:
-                # Exchange Online offers XOAUTH2 only where SMTP AUTH is enabled for the mailbox.
-                raise TransportError(
-                    f"the SMTP server {settings.host} does not offer AUTH XOAUTH2", retry=False
-                )
-            refusal = await self._authenticate(client, token)
-            if refusal is not None and self._refreshable():
-                # The token may have been revoked, or issued before a permission
-                # was granted: one fresh token, as for Graph's 401.
-                _forget(self._provider)
-                refusal = await self._authenticate(client, await self._token())
-            if refusal is not None:
-                _forget(self._provider)  # the next attempt asks for a new one
-                raise TransportError(refusal, retry=True)
-            errors, _reply = await client.sendmail(sender, list(recipients), raw)
-        return {address: f"{reply.code} {reply.message}" for address, reply in errors.items()}
-
-    async def _token(self) -> str:
-        token = await asyncio.to_thread(self._provider)
-        self._tokens[:] = [*self._tokens[-1:], token]
-        return token
-
-    def _refreshable(self) -> bool:
-        return callable(getattr(self._provider, "invalidate", None))
-
-    async def _authenticate(self, client: aiosmtplib.SMTP, token: str) -> str | None:
-        """None when the server took the token, else the line saying why not.
-
-        Google's and Microsoft's XOAUTH2: a refused token is answered with 334
-        and a base64 JSON status ({"status":"401",...}); the client sends an
-        empty line and the server then ends the exchange with 5xx.
-        https://developers.google.com/workspace/gmail/imap/xoauth2-protocol"""
-        initial = base64.b64encode(
-            b"user="
-            + self._settings.username.encode("utf-8")
-            + b"\x01auth=Bearer "
-            + token.encode("utf-8")
-            + b"\x01\x01"
-        )
-        response = await client.execute_command(b"AUTH", b"XOAUTH2", initial)
-        status = ""
-        if response.code == 334:
-            status = _xoauth2_status(response.message)
-            response = await client.execute_command(b"")
-        if response.code == 235:
-            return None
-        detail = f" (token status {status})" if status else ""
-        return f"SMTP XOAUTH2 token refused: {response.code} {response.message}{detail}"
-
-
-def _xoauth2_status(challenge: str) -> str:
-    """The "status" of a XOAUTH2 error challenge (e.g. "401", "invalid_token"), or ""."""
-    try:
-        value = json.loads(base64.b64decode(challenge.strip(), validate=True))
-    except ValueError:
-        return ""
-    status = value.get("status") if isinstance(value, dict) else None
-    return str(status)[:40] if isinstance(status, str | int) else ""
-
-
-def _forget(provider: Callable[[], str]) -> None:
-    forget = getattr(provider, "invalidate", None)
-    if callable(forget):
-        forget()
-
-
 def _transport_secrets(transport: Transport) -> tuple[str, ...]:
     """The tokens a transport used, to hide from its error lines."""
     secrets = getattr(transport, "secrets", None)
     return tuple(secrets()) if callable(secrets) else ()
-
-
-def sending_enabled(settings: Settings) -> bool:
-    """False: mail waits in the outbox (no SMTP host, and Graph not chosen)."""
-    return settings.outbound.transport is OutboundTransport.GRAPH or settings.smtp.enabled
-
-
-def transport_for(settings: Settings) -> Transport | None:
-    """The transport ``[outbound] transport`` names, or None when sending is off.
-    SMTP XOAUTH2 without a token command takes its tokens from the [m365] app
-    (Exchange Online's scope)."""
-    if settings.outbound.transport is OutboundTransport.GRAPH:
-        from mailroom.m365.graph_send import graph_transport
-
-        return graph_transport(settings)
-    smtp = settings.smtp
-    if not smtp.enabled:
-        return None
-    if smtp.auth is SmtpAuth.XOAUTH2 and not smtp.oauth2_token_command:
-        if not settings.m365.enabled:
-            raise ConfigError(
-                "smtp.auth 'xoauth2' needs smtp.oauth2_token_command or the [m365] app registration"
-            )
-        from mailroom.m365.tokens import provider_from_settings
-
-        return smtp_transport(smtp, provider_from_settings(settings, "outlook"))
-    return smtp_transport(smtp)
-
-
-def fallback_transport_for(settings: Settings) -> tuple[str, Transport] | None:
-    """(name, transport) of the configured transport that ``[outbound] transport`` does
-    not name, for the health alerts while that one fails; None when only one is set
-    up. Graph counts as set up with the [m365] app and mailbox; SMTP with a host."""
-    if settings.outbound.transport is OutboundTransport.GRAPH:
-        if not settings.smtp.enabled:
-            return None
-        by_smtp = OutboundSettings(transport=OutboundTransport.SMTP)
-        smtp_only = settings.model_copy(update={"outbound": by_smtp})
-        transport = transport_for(smtp_only)
-        return None if transport is None else (OutboundTransport.SMTP.value, transport)
-    if not settings.m365.enabled:
-        return None
-    from mailroom.m365.graph_send import graph_transport
-
-    return OutboundTransport.GRAPH.value, graph_transport(settings)
 
 
 def classify_error(exc: Exception, password: str = "", *secrets: str) -> tuple[bool, str]:

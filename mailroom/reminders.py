@@ -31,11 +31,11 @@ from mailroom.outbound import (
     enqueue,
     enqueue_many,
     send_due,
-    transport_for,
 )
 from mailroom.services import Services
 from mailroom.store.repository import ReminderCandidate, Repository
 from mailroom.store.schema import StaffMember
+from mailroom.transports import transport_for
 
 # Clocks handled per transaction; the sweep loops until none is left.
 SWEEP_BATCH = 2000

@@ -101,7 +101,7 @@ def send_outbox(services: Services) -> SendReport:
 
 def _alerts_detour(services: Services, name: str) -> tuple[str, Transport] | None:
     """The other transport, when the configured one (``name``) is failing and both are set up."""
-    from mailroom.outbound import fallback_transport_for
+    from mailroom.transports import fallback_transport_for
 
     with services.store.transaction() as repo:
         row = repo.session.get(MailboxHealth, name)

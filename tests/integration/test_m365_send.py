@@ -29,12 +29,13 @@ from sqlalchemy import select
 from mailroom.clock import FixedClock
 from mailroom.config import Settings, SmtpSettings
 from mailroom.m365.tokens import OUTLOOK_SCOPE
-from mailroom.outbound import SendReport, enqueue, send_due, transport_for
+from mailroom.outbound import SendReport, enqueue, send_due
 from mailroom.reminders import send_outbox
 from mailroom.services import Services, build_services
 from mailroom.store.database import make_engine, migrate
 from mailroom.store.repository import Store
 from mailroom.store.schema import OutboxMessage
+from mailroom.transports import transport_for
 from tests.conftest import make_settings
 from tests.support.graph_server import GraphServer
 from tests.support.smtp import Collector, free_port
