@@ -16,10 +16,11 @@ copy carries the same Message-ID, so a recipient's client can fold duplicates.
 Mail never leaves in cleartext unless ``smtp.security = "none"`` on a loopback
 host: STARTTLS is required, not opportunistic, and certificates are verified.
 
-The transport is SMTP (password, XOAUTH2 or no AUTH: ``mailroom/smtp_send.py``)
-or Microsoft Graph's sendMail (``mailroom/m365/graph_send.py``), chosen by
-``[outbound] transport`` (``mailroom/transports.py``). Every transport sorts its failures into retry or not the
-same way (``classify_error``), so the outbox behaves the same over either.
+The transport is SMTP (password, XOAUTH2 or no AUTH: ``mailroom/smtp_send.py``) or
+Microsoft Graph's sendMail (``mailroom/m365/graph_send.py``), chosen by
+``[outbound] transport`` (``mailroom/transports.py``). Every transport sorts its
+failures into retry or not the same way (``classify_error``), so the outbox
+behaves the same over either.
 """
 
 from __future__ import annotations
