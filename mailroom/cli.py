@@ -374,6 +374,7 @@ def _print_case(view: dict[str, Any]) -> None:
     from rich.table import Table
 
     from mailroom.adjustments import adjustment_lines
+    from mailroom.reports.categories import category_line
 
     say = out().print
     say(f"{view['id']} stage {view['stage']} {view['status']} ({view['channel']})")
@@ -392,6 +393,7 @@ def _print_case(view: dict[str, Any]) -> None:
     adjusted = adjustment_lines(contact)
     if adjusted:
         say("adjustments (3.1, 5.10): " + "; ".join(f"{label.lower()}: {value}" for label, value in adjusted))
+    say(f"category: {category_line(view['category'])}")
     for party in view["parties"]:
         say(f"  party: {party['role']:14} {party['name']} <{party['email']}>")
     if view["deadlines"]:

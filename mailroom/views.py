@@ -178,6 +178,13 @@ def complaint_detail(repo: Repository, complaint: Complaint, deadlines: list[Dea
             "letter_format": complaint.letter_format or "standard",
             "language_note": complaint.language_note or None,
         },
+        # For the reports (docs/reports.md): set or confirmed by staff (``by``), or only
+        # suggested by the keyword rules, which the figures never count.
+        "category": {
+            "value": complaint.category or None,
+            "suggested": complaint.category_suggested or None,
+            "by": complaint.category_by or None,
+        },
         "parties": [
             {"email": party.email, "name": party.name, "role": party.role}
             for party in repo.parties(complaint.id)

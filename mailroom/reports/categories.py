@@ -63,6 +63,17 @@ def suggest_category(text: str, keywords: Mapping[str, Sequence[str]]) -> str:
     return best
 
 
+def category_line(category: Mapping[str, str | None]) -> str:
+    """How a case's category reads to staff, from ``views.complaint_detail``'s
+    "category": set (and by whom), or only suggested, which the figures never count."""
+    value, suggested, by = category.get("value"), category.get("suggested"), category.get("by")
+    if value:
+        return f"{value} (set by {by})" if by else str(value)
+    if suggested:
+        return f"none (suggested: {suggested}; confirm with `cases category --confirm`)"
+    return "none"
+
+
 @lru_cache(maxsize=256)
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern for a category's keywords: escaped literals, longest first, so

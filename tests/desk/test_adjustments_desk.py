@@ -26,3 +26,19 @@ def test_the_desk_case_page_shows_the_adjustment_escaped(
     assert "Large print" in html and "Interpreting or translation" in html
     assert "<script>alert" not in html and "Somali &lt;script&gt;alert(" in html
     assert "Adjustment recorded" in html  # on the timeline
+
+
+def test_the_desk_case_page_shows_the_category_or_its_suggestion(
+    desk_services: Services, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    from mailroom.accounts.audit import Actor
+    from mailroom.reports.categories import case_category, set_category
+
+    complaint_id = log_case(desk_services)
+    suggested = case_category(desk_services, complaint_id).suggested
+    page = signed_in("inbox").get(f"/cases/{complaint_id}").get_data(as_text=True)
+    category = page[page.index('id="category"') :].split("</dd>")[0]
+    assert (f"(suggested: {suggested})" in category) if suggested else ("None" in category)
+    set_category(desk_services, complaint_id, "Repairs", Actor("jo@landlord.example", "command line"))
+    page = signed_in("inbox").get(f"/cases/{complaint_id}").get_data(as_text=True)
+    assert page[page.index('id="category"') :].split("</dd>")[0] == 'id="category">Repairs'

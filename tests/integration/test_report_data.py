@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import typer
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
 
 from mailroom.accounts.audit import Actor, entries_of_case, recent
+from mailroom.cli import app as mailroom
 from mailroom.clock import LONDON, FixedClock
 from mailroom.domain.models import Channel
 from mailroom.errors import IntakeError, UserError
@@ -29,7 +29,6 @@ from mailroom.letters.types import LetterType
 from mailroom.other_channels import OtherChannelComplaint, log_complaint
 from mailroom.records.audit_chain import verify_chain
 from mailroom.records.retention_policy import OMBUDSMAN_DETERMINATION
-from mailroom.report_data_cli import cases_category, cases_ombudsman
 from mailroom.reports.categories import (
     CATEGORY_SET,
     CategoryError,
@@ -57,7 +56,6 @@ from mailroom.reports.outcomes import (
     remedy_count,
     stage_outcomes,
 )
-from mailroom.reports_cli import report_app
 from mailroom.services import Services, build_services
 from mailroom.store.database import MIGRATIONS, make_engine, migrate
 from mailroom.store.schema import Complaint, Event
@@ -68,13 +66,6 @@ from tests.support import mailgen
 
 ANN = Actor("ann@landlord.example", "command line")
 runner = CliRunner()
-# As the lead registers them: `mailroom report homes`, `mailroom cases category|ombudsman`.
-mailroom = typer.Typer()
-mailroom.add_typer(report_app, name="report")
-cases_app = typer.Typer()
-cases_app.command("category")(cases_category)
-cases_app.command("ombudsman")(cases_ombudsman)
-mailroom.add_typer(cases_app, name="cases")
 
 
 @pytest.fixture
@@ -362,6 +353,11 @@ def test_the_commands(office: Services, tmp_path: Path) -> None:
     assert code == 0 and output.startswith(
         f"{case}: category not set; suggested Damp and mould\nchoices: Repairs,"
     )
+    code, output, error = invoke(config, "cases", "show", case, "--json")
+    assert code == 0, (output, error)
+    assert json.loads(output)["category"] == {"value": None, "suggested": "Damp and mould", "by": None}
+    code, output, error = invoke(config, "cases", "show", case)
+    assert "category: none (suggested: Damp and mould;" in output, error
     code, _, error = invoke(config, "cases", "category", case, "Plumbing")
     assert isinstance(error, CategoryError)
     code, output, _ = invoke(config, "cases", "category", case, "--confirm", "--by", "ann", "--json")
@@ -370,6 +366,8 @@ def test_the_commands(office: Services, tmp_path: Path) -> None:
     )
     code, _, error = invoke(config, "cases", "category", case, "Repairs", "--confirm")
     assert isinstance(error, IntakeError)
+    code, output, _ = invoke(config, "cases", "show", case)
+    assert "category: Damp and mould (set by ann)" in output
 
     code, output, _ = invoke(config, "cases", "ombudsman", case, "referred", "--at", "2026-11-20", "--json")
     assert code == 0 and json.loads(output)["event"] == "ombudsman_referred"
