@@ -213,6 +213,11 @@ class Event(Base):
     """The audit trail of a case (and of mails outside any case)."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        # The reports read events by kind over a period (Ombudsman determinations,
+        # adjustments), never one case at a time.
+        Index("ix_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     complaint_id: Mapped[str | None] = mapped_column(ForeignKey("complaints.id"), index=True)

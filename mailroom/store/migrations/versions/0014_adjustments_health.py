@@ -7,7 +7,8 @@ translation needs, free text; "" = none). ``folder_checkpoints`` gains
 with the ledger rows it covers (NULL for IMAP folders). ``mailbox_health`` holds
 one row per mail source and transport: the last successful poll, the last error
 and the open incident, so an alert is mailed once per incident
-(docs/deployment.md, "Health").
+(docs/deployment.md, "Health"). ``events`` gains an index on (kind, at): the
+reports read events by kind over a period.
 
 Plain ADD COLUMN, never a batch (see 0013). The new complaint columns change every
 complaint's canonical form, so the complaints are chained again.
@@ -39,6 +40,7 @@ def upgrade() -> None:
     op.add_column("complaints", sa.Column("language_note", sa.Text(), server_default="", nullable=False))
     chain_existing_rows(op.get_bind(), SystemClock().now(), tables=("complaints",))
     op.add_column("folder_checkpoints", sa.Column("delta_link", sa.Text(), nullable=True))
+    op.create_index("ix_events_kind_at", "events", ["kind", "at"])
     op.create_table(
         "mailbox_health",
         sa.Column("source", sa.String(length=400), nullable=False),
@@ -55,6 +57,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("mailbox_health")
+    op.drop_index("ix_events_kind_at", table_name="events")
     op.drop_column("folder_checkpoints", "delta_link")
     op.drop_column("complaints", "language_note")
     op.drop_column("complaints", "letter_format")
