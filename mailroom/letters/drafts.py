@@ -426,7 +426,7 @@ def case_facts(
         acknowledged=dates.acknowledged,
         original_due=dates.original_due,
         stage1_handlers=stage1_handlers(repo, complaint.id),
-        # Part A (issue 15): a letter issued late must apologise (letters/timeliness.py).
+        # A letter issued after its clock lapsed must apologise (letters/timeliness.py).
         **_late_facts(services, repo, complaint, spec, now),
     )
 

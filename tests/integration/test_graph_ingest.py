@@ -1,4 +1,4 @@
-"""Graph ingestion (issue 14, part A): the worker with the real GraphSource over
+"""Graph ingestion (issue 14): the worker with the real GraphSource over
 real HTTP against tests/support/graph_server.py, and a real store (SQLite and
 PostgreSQL). The CLI-level tests (500 mails, SIGKILL) are in
 tests/acceptance/test_graph_ingest.py."""

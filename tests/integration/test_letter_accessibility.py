@@ -1,4 +1,4 @@
-"""Letters residents can read (issue 15, part A): every letter type, in standard and
+"""Letters residents can read (issue 15): every letter type, in standard and
 large print, rendered from the shipped templates and converted by the real
 LibreOffice (all 18 in one request), then read back with pikepdf and poppler's
 pdftotext: tagged with a structure tree and en-GB, "Page X of Y", the signature
