@@ -53,7 +53,9 @@ system-deps:
 # days of reminders, 500 mails) that `make test` leaves out; `make test-fast`
 # also leaves out the `slow` tests, for the edit-test loop (not a substitute).
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --durations=20
+# worksteal: a worker that runs out of tests takes queued ones from the other, so a
+# few long tests (SIGKILL rounds, the browser scan) do not leave a core idle at the end.
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 test: $(STAMP) system-deps
 	$(PYTEST) -m "not soak"
