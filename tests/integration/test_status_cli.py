@@ -29,6 +29,7 @@ from mailroom.services import build_services
 from mailroom.status_cli import StatusUnavailable
 from mailroom.store.schema import MailboxHealth, OutboxMessage
 from tests.support.harness import mailroom_command
+from tests.support.smtp import free_port
 
 SOURCE = "maildir:files"  # the Maildir source's health name
 HOLDS = "this process holds the scheduler lock"
@@ -341,3 +342,27 @@ def test_run_once_records_each_source_and_the_sweep(deployment: Deployment) -> N
     [source] = found["sources"]
     assert (source["name"], source["state"]) == (SOURCE, "ok")
     assert found["last_sweep"]["at"] is not None
+
+
+def test_reminders_send_by_hand_is_recorded_like_the_scheduler_s_sends(deployment: Deployment) -> None:
+    with deployment.config.open("a", encoding="utf-8") as more:  # an SMTP server that is down
+        more.write(
+            f'[smtp]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n'
+            'sender = "complaints@landlord.example"\n'
+        )
+    with deployment.services.store.transaction() as repo:
+        enqueue(
+            repo,
+            dedupe_key="letter:1",
+            sender="complaints@landlord.example",
+            recipients=["tenant@example.org"],
+            subject="Your complaint",
+            body_text="...",
+            now=datetime.now(UTC) - timedelta(minutes=5),
+        )
+    sent = runner.invoke(app, ["reminders", "send", "--config", str(deployment.config)])
+    assert sent.exit_code == 0 and "retrying 1" in sent.output, sent.output
+    with deployment.services.store.transaction() as repo:
+        row = repo.session.get(MailboxHealth, "outbound:smtp")
+        assert row is not None and row.consecutive_failures == 1 and row.last_success_at is None
+        assert "Connect" in row.last_error or "refused" in row.last_error.lower(), row.last_error
